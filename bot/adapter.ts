@@ -1,0 +1,93 @@
+import {
+  type Activity,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  type ConfigurationBotFrameworkAuthenticationOptions,
+  type TurnContext,
+} from 'botbuilder';
+import { z } from 'zod';
+import type { Config } from '../src/config.js';
+import type { Logger } from '../src/logger.js';
+import type { ActivityResult, ActivityHandlerFn } from '../src/server.js';
+import { AppError } from '../src/errors.js';
+import { helpView } from '../src/flows/views.js';
+import { renderCard } from './cards.js';
+
+// The minimum an activity must have before botbuilder sees it. botbuilder's own parse throws
+// outside its try block, so a malformed body would otherwise become a 500 (or a crash).
+const IncomingActivity = z
+  .object({
+    type: z.string().min(1),
+    id: z.string().optional(),
+    channelId: z.string().min(1),
+    serviceUrl: z.url(),
+    conversation: z.object({ id: z.string().min(1) }).loose(),
+    from: z.object({ id: z.string().min(1) }).loose(),
+    recipient: z.object({ id: z.string() }).loose().optional(),
+    timestamp: z.string().optional(),
+    localTimestamp: z.string().optional(),
+  })
+  .loose();
+
+/** CloudAdapter whose failures map to proper HTTP answers: 400 bad body, 401 bad token. */
+export class SupportAdapter extends CloudAdapter {
+  constructor(
+    readonly auth: ConfigurationBotFrameworkAuthentication,
+    private readonly log: Logger,
+  ) {
+    super(auth);
+    this.onTurnError = async (context: TurnContext, error: Error) => {
+      this.log.error({ err: error, activityType: context.activity.type }, 'turn failed');
+      if (context.activity.type === 'message') {
+        const message =
+          error instanceof AppError
+            ? error.userMessage
+            : 'Something went wrong on our side. Nothing you typed is lost: try again in a moment.';
+        await context.sendActivity({ attachments: [renderCard(helpView(message))] });
+      }
+    };
+  }
+
+  /** Authenticates, then runs one turn. Used by the HTTP route; returns the invoke response. */
+  async handle(authHeader: string, body: unknown, logic: (c: TurnContext) => Promise<void>): Promise<ActivityResult> {
+    const parsed = IncomingActivity.safeParse(body);
+    if (!parsed.success)
+      return { status: 400, body: { error: 'bad_activity', message: z.prettifyError(parsed.error) } };
+    const activity = parsed.data as unknown as Activity & Record<string, unknown>;
+    for (const key of ['timestamp', 'localTimestamp'] as const) {
+      const raw = parsed.data[key];
+      if (raw) {
+        const at = new Date(raw);
+        if (Number.isNaN(at.getTime())) return { status: 400, body: { error: 'bad_activity', message: `${key} is not a date` } };
+        activity[key === 'timestamp' ? 'rawTimestamp' : 'rawLocalTimestamp'] = raw;
+        (activity as Record<string, unknown>)[key] = at;
+      }
+    }
+    let authResult;
+    try {
+      authResult = await this.auth.authenticateRequest(activity, authHeader);
+    } catch (err) {
+      // botbuilder reports a bad signature as a plain Error (500); to the caller it is a 401.
+      this.log.warn({ reason: (err as Error).message }, 'rejected an unauthenticated request');
+      return { status: 401, body: { error: 'unauthorized' } };
+    }
+    const invokeResponse = await this.processActivity(authResult, activity, logic);
+    return { status: invokeResponse?.status ?? 200, body: invokeResponse?.body };
+  }
+}
+
+export function createAdapter(config: Config, logger: Logger, extra: Partial<ConfigurationBotFrameworkAuthenticationOptions> = {}): SupportAdapter {
+  const auth = new ConfigurationBotFrameworkAuthentication({
+    MicrosoftAppId: config.MicrosoftAppId,
+    MicrosoftAppPassword: config.MicrosoftAppPassword,
+    MicrosoftAppType: config.MicrosoftAppType,
+    MicrosoftAppTenantId: config.MicrosoftAppTenantId,
+    ...extra,
+  } as ConfigurationBotFrameworkAuthenticationOptions);
+  return new SupportAdapter(auth, logger.child({ module: 'adapter' }));
+}
+
+/** The route handler the server calls for /api/messages. */
+export function activityHandler(adapter: SupportAdapter, bot: { run(c: TurnContext): Promise<void> }): ActivityHandlerFn {
+  return (authHeader, body) => adapter.handle(authHeader, body, (context) => bot.run(context));
+}

@@ -1,0 +1,145 @@
+import {
+  type AdaptiveCardInvokeResponse,
+  type AdaptiveCardInvokeValue,
+  type Activity,
+  MessageFactory,
+  TeamsActivityHandler,
+  TeamsInfo,
+  TurnContext,
+} from 'botbuilder';
+import { z } from 'zod';
+import type { ConversationContext, UserContext } from '../src/domain/user.js';
+import { OutageAction } from '../src/flows/outageFlow.js';
+import { helpView, messageView, type View } from '../src/flows/views.js';
+import { recognize } from '../src/intents.js';
+import type { Logger } from '../src/logger.js';
+import type { ConversationService } from '../src/services/conversationService.js';
+import type { OutageService } from '../src/services/outageService.js';
+import { renderCard, renderCardJson } from './cards.js';
+
+export interface BotDeps {
+  outage: OutageService;
+  conversations: ConversationService;
+  logger: Logger;
+}
+
+const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+
+/** The Teams layer: turns activities into calls on src/ services and views into cards. */
+export class SupportBot extends TeamsActivityHandler {
+  private readonly log: Logger;
+
+  constructor(private readonly deps: BotDeps) {
+    super();
+    this.log = deps.logger.child({ module: 'bot' });
+    this.onMessage(async (context, next) => {
+      await this.rememberConversation(context);
+      const text = TurnContext.removeRecipientMention(context.activity) ?? context.activity.text;
+      const intent = recognize(text);
+      let view: View;
+      switch (intent.kind) {
+        case 'outage': {
+          const user = await userOf(context, true, this.log);
+          view = user
+            ? await deps.outage.start(user, conversationOf(context.activity))
+            : messageView('Who are you?', "Teams didn't tell me who you are, so I can't check your projects.");
+          break;
+        }
+        case 'help':
+          view = helpView();
+          break;
+        case 'unknown':
+          view = helpView(`I didn't understand “${intent.text}”.`);
+          break;
+      }
+      await context.sendActivity(MessageFactory.attachment(renderCard(view)));
+      await next();
+    });
+    this.onConversationUpdate(async (context, next) => {
+      await this.rememberConversation(context);
+      await next();
+    });
+  }
+
+  /** Universal Actions (Action.Execute): the response replaces the card for the person who clicked. */
+  protected override async onAdaptiveCardInvoke(
+    context: TurnContext,
+    invokeValue: AdaptiveCardInvokeValue,
+  ): Promise<AdaptiveCardInvokeResponse> {
+    const view = await this.handleAction(context, invokeValue);
+    return { statusCode: 200, type: CARD_CONTENT_TYPE, value: renderCardJson(view) as never };
+  }
+
+  private async handleAction(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<View> {
+    const user = await userOf(context, false, this.log);
+    if (!user) return messageView('Who are you?', "Teams didn't tell me who you are, so I can't continue.");
+    const raw = { verb: invokeValue.action?.verb, data: invokeValue.action?.data ?? {} };
+    if (typeof raw.verb === 'string' && raw.verb.startsWith('outage.')) {
+      const parsed = OutageAction.safeParse(raw);
+      if (parsed.success) {
+        const activityId = context.activity.replyToId;
+        return this.deps.outage.act(user, parsed.data, activityId ? { activityId } : {});
+      }
+      this.log.warn({ verb: raw.verb, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'bad card action');
+    } else this.log.warn({ verb: raw.verb }, 'unknown card action');
+    return messageView(
+      "That button didn't work",
+      'The card sent something I could not read. Nothing was submitted: type “report outage” to carry on where you left off.',
+    );
+  }
+
+  private async rememberConversation(context: TurnContext): Promise<void> {
+    const activity = context.activity;
+    const reference = TurnContext.getConversationReference(activity);
+    const kind = conversationOf(activity).kind;
+    const tenantId = tenantOf(activity);
+    await this.deps.conversations.remember({
+      id: activity.conversation.id,
+      kind,
+      ...(tenantId ? { tenantId } : {}),
+      // activityId is this turn's message: not part of where to post, and it would force a write per turn.
+      reference: { ...reference, activityId: undefined } as Record<string, unknown>,
+    });
+  }
+}
+
+const ChannelData = z
+  .object({ tenant: z.object({ id: z.string() }).partial().optional() })
+  .loose()
+  .optional();
+
+function tenantOf(activity: Partial<Activity>): string | undefined {
+  const fromChannel = ChannelData.safeParse(activity.channelData);
+  return activity.conversation?.tenantId ?? (fromChannel.success ? fromChannel.data?.tenant?.id : undefined);
+}
+
+export function conversationOf(activity: Partial<Activity>): ConversationContext {
+  const type = activity.conversation?.conversationType;
+  const kind = type === 'channel' ? 'channel' : type === 'groupChat' ? 'groupChat' : 'personal';
+  return { id: activity.conversation?.id ?? '', kind };
+}
+
+/** The acting user, or undefined when Teams sent no Azure AD identity (e.g. a non-Teams channel). */
+async function userOf(context: TurnContext, withProfile: boolean, log: Logger): Promise<UserContext | undefined> {
+  const a = context.activity;
+  const tenantId = tenantOf(a);
+  if (!a.from?.aadObjectId || !tenantId) return undefined;
+  const user: UserContext = {
+    aadObjectId: a.from.aadObjectId.toLowerCase(),
+    tenantId: tenantId.toLowerCase(),
+    name: a.from.name ?? 'Unknown user',
+    ...(a.localTimezone ? { timeZone: a.localTimezone } : {}),
+  };
+  if (withProfile) {
+    // The Teams profile prefills the contact card; without it the user simply types the e-mail.
+    try {
+      const member = await TeamsInfo.getMember(context, a.from.id);
+      const email = member.email ?? member.userPrincipalName;
+      if (email) user.email = email;
+      if (member.name) user.name = member.name;
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'could not read the Teams profile; contact not prefilled');
+    }
+  }
+  return user;
+}

@@ -1,0 +1,41 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/** The repository root, so that defaults work whatever the working folder. */
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3978),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  // Empty: local mode (Agents Playground), no Bot Framework authentication. Never in production.
+  MicrosoftAppId: z.string().trim().default(''),
+  MicrosoftAppPassword: z.string().default(''),
+  MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
+  MicrosoftAppTenantId: z.string().default(''),
+  DATA_DIR: z.string().min(1).default(path.join(projectRoot, 'data')),
+  DIRECTORY_FILE: z.string().min(1).default(path.join(projectRoot, 'config', 'directory.demo.json')),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  // Seconds SIGTERM waits for in-flight turns and writes before exiting anyway.
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
+});
+
+export type Config = z.infer<typeof Env> & { localMode: boolean };
+
+/** Parses every environment variable the product reads, once, at start. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const r = Env.safeParse(env);
+  if (!r.success) throw new ConfigError(`Invalid environment:\n${z.prettifyError(r.error)}`);
+  const data = r.data;
+  if (data.MicrosoftAppId && !data.MicrosoftAppPassword && data.MicrosoftAppType !== 'UserAssignedMSI') {
+    throw new ConfigError(
+      'Invalid environment: MicrosoftAppPassword is required when MicrosoftAppId is set ' +
+        '(or set MicrosoftAppType=UserAssignedMSI).',
+    );
+  }
+  if (data.MicrosoftAppType === 'SingleTenant' && !data.MicrosoftAppTenantId) {
+    throw new ConfigError('Invalid environment: MicrosoftAppTenantId is required for SingleTenant.');
+  }
+  return { ...data, localMode: data.MicrosoftAppId === '' };
+}

@@ -1,0 +1,183 @@
+import { type Directory, PRODUCT_LABELS } from '../directory.js';
+import type { Refusal } from '../domain/eligibility.js';
+import type { Ticket } from '../domain/ticket.js';
+import { formatClock, formatDateTime } from '../time.js';
+import { currentTarget, type FlowContext, type OutageDraft, targetKey } from './outageFlow.js';
+
+// View models: what each card shows, computed from state. The Teams layer binds them to the
+// templates in cards/ (one template per `card`); every field a template binds is always present.
+
+export type CardName =
+  | 'outageProject'
+  | 'outageConfirm'
+  | 'outageDetails'
+  | 'outageContact'
+  | 'outageDone'
+  | 'outageRefused'
+  | 'message'
+  | 'help';
+
+export interface View {
+  card: CardName;
+  data: Record<string, unknown>;
+}
+
+export const OUTAGE_DEFINITION =
+  'A production outage is one or more system-wide issues on a live production environment that ' +
+  'impact multiple users and prevent your business from performing daily operations.';
+
+const ERROR_FIELDS = ['projectKey', 'confirmed', 'scenarioId', 'title', 'details', 'name', 'email', 'phone'];
+
+export interface ViewExtras {
+  notice?: string;
+  /** The ticket could not be saved: show phone support and keep everything. */
+  saveFailed?: boolean;
+  refusals?: Refusal[];
+  ticket?: Ticket;
+}
+
+export function phoneList(directory: Directory) {
+  return directory.phoneSupport.map((p) => ({ region: p.region, number: p.number, hours: p.hours }));
+}
+
+export function outageView(
+  draft: OutageDraft,
+  ctx: FlowContext,
+  directory: Directory,
+  extras: ViewExtras = {},
+): View {
+  const errors = Object.fromEntries(ERROR_FIELDS.map((f) => [f, draft.errors[f] ?? '']));
+  const target = currentTarget(draft, ctx);
+  const common = {
+    draftId: draft.id,
+    rev: draft.rev,
+    notice: extras.notice ?? '',
+    errors,
+    projectName: target?.project.name ?? '',
+    environmentName: target?.environment.name ?? '',
+    phones: phoneList(directory),
+  };
+  switch (draft.step) {
+    case 'project':
+      return {
+        card: 'outageProject',
+        data: {
+          ...common,
+          definition: OUTAGE_DEFINITION,
+          choices: ctx.targets.map((t) => ({
+            key: targetKey(t),
+            title: `${t.project.name}: ${t.environment.name} (${t.org.name})`,
+          })),
+          projectKey: target ? targetKey(target) : '',
+          notEligible: (extras.refusals ?? []).map((r) => ({ text: r.reason })),
+        },
+      };
+    case 'confirm':
+      return {
+        card: 'outageConfirm',
+        data: {
+          ...common,
+          definition: OUTAGE_DEFINITION,
+          products: target ? target.project.products.map((p) => PRODUCT_LABELS[p]).join(', ') : '',
+          scenarios: ctx.scenarios.map((s) => ({ id: s.id, title: s.title })),
+          scenarioId: draft.scenarioId,
+          confirmed: draft.confirmed === 'true' ? 'true' : 'false',
+          canGoBack: ctx.targets.length > 1,
+          notEligible: (extras.refusals ?? []).map((r) => ({ text: r.reason })),
+        },
+      };
+    case 'details':
+      return {
+        card: 'outageDetails',
+        data: {
+          ...common,
+          scenarioTitle: ctx.scenarios.find((s) => s.id === draft.scenarioId)?.title ?? '',
+          title: draft.title,
+          details: draft.details,
+        },
+      };
+    case 'contact':
+      return {
+        card: 'outageContact',
+        data: {
+          ...common,
+          name: draft.contact.name,
+          email: draft.contact.email,
+          phone: draft.contact.phone,
+          saveFailed: extras.saveFailed === true,
+        },
+      };
+    case 'done': {
+      const t = extras.ticket;
+      if (!t) return messageView('Outage reported', `Your outage report was submitted as ${draft.ticketId}.`);
+      return { card: 'outageDone', data: { ...common, ...ticketFacts(t) } };
+    }
+    case 'notListed':
+      return {
+        card: 'message',
+        data: {
+          title: 'Submit a normal support incident',
+          text:
+            "Your situation isn't one of the production outage scenarios, so it goes to Microsoft Support " +
+            'as a normal incident, with the SLA of your support plan. Submitting incidents from Teams is ' +
+            'not available yet: submit it in LCS (your project > Support > Submit an incident), or call ' +
+            'phone support if your business is stopped.',
+          notice: extras.notice ?? '',
+          phones: phoneList(directory),
+        },
+      };
+    case 'cancelled':
+      return messageView(
+        'Outage report cancelled',
+        'Nothing was sent to Microsoft Support. Type “report outage” to start again.',
+        extras.notice,
+      );
+  }
+}
+
+/** Ticket facts as shown to the reporter, times in the zone the ticket was reported from. */
+export function ticketFacts(t: Ticket) {
+  return {
+    ticketNumber: t.id,
+    severity: 'A (Critical)',
+    submitted: formatDateTime(t.submittedAt, t.timeZone),
+    ackDue: formatClock(t.ackDueAt, t.timeZone),
+    ackDueFull: formatDateTime(t.ackDueAt, t.timeZone),
+    projectName: t.projectName,
+    environmentName: t.environmentName,
+    scenarioTitle: t.scenarioTitle ?? '',
+    title: t.title,
+    contactName: t.contact.name,
+    contactEmail: t.contact.email,
+    contactPhone: t.contact.phone,
+  };
+}
+
+export function refusedView(directory: Directory, refusals: Refusal[], notice = ''): View {
+  return {
+    card: 'outageRefused',
+    data: {
+      definition: OUTAGE_DEFINITION,
+      reasons: refusals.map((r) => ({ text: r.reason })),
+      phones: phoneList(directory),
+      notice,
+    },
+  };
+}
+
+export function messageView(title: string, text: string, notice = ''): View {
+  return { card: 'message', data: { title, text, notice, phones: [] } };
+}
+
+export function helpView(intro = ''): View {
+  return {
+    card: 'help',
+    data: {
+      intro,
+      commands: [
+        { command: 'report outage', text: 'Report a production outage to Microsoft Support (acknowledged within 30 minutes).' },
+        { command: 'help', text: 'Show this list.' },
+      ],
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { activityHandler, createAdapter } from '../bot/adapter.js';
+import { SupportBot } from '../bot/supportBot.js';
+import { type Config, loadConfig } from './config.js';
+import { type Directory, loadDirectory } from './directory.js';
+import { createLogger, type Logger } from './logger.js';
+import { makeServer } from './server.js';
+import { INDEXES } from './services/collections.js';
+import { ConversationService } from './services/conversationService.js';
+import { OutageService } from './services/outageService.js';
+import { openLowdbStore } from './store/lowdbStore.js';
+import type { Store } from './store/store.js';
+import { type Clock, systemClock } from './time.js';
+
+// The one composition root: config, store, services, bot, server. Nothing else reads process.env
+// or calls listen().
+
+export interface Running {
+  port: number;
+  url: string;
+  config: Config;
+  directory: Directory;
+  store: Store;
+  logger: Logger;
+  /** Stops taking requests, finishes those in flight and their writes, closes the store. */
+  stop(): Promise<void>;
+}
+
+export interface MainOptions {
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  logger?: Logger;
+  /** Wrap or replace the store (tests inject faults). */
+  wrapStore?: (store: Store) => Store;
+}
+
+export async function main(options: MainOptions = {}): Promise<Running> {
+  const env = options.env ?? loadDotEnv();
+  const config = loadConfig(env);
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const clock = options.clock ?? systemClock;
+  if (config.localMode)
+    logger.warn(
+      'LOCAL MODE: MicrosoftAppId is empty, so /api/messages accepts requests WITHOUT authentication. ' +
+        'Use it only with the Agents Playground on this machine; set MicrosoftAppId for Teams.',
+    );
+  const directory = await loadDirectory(config.DIRECTORY_FILE);
+  const opened = await openLowdbStore({ dir: config.DATA_DIR, indexes: INDEXES, logger: logger.child({ module: 'store' }) });
+  const store = options.wrapStore ? options.wrapStore(opened) : opened;
+
+  const outage = new OutageService({ store, directory, clock, logger: logger.child({ module: 'outage' }) });
+  const conversations = new ConversationService({ store, logger, now: () => clock.now() });
+  const adapter = createAdapter(config, logger);
+  const bot = new SupportBot({ outage, conversations, logger });
+  const app = makeServer({
+    handleActivity: activityHandler(adapter, bot),
+    logger,
+    health: () => ({ store: 'lowdb', localMode: config.localMode }),
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    app.server.once('error', reject);
+    app.server.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+  logger.info({ url: `${url}/api/messages`, dataDir: config.DATA_DIR, directory: config.DIRECTORY_FILE }, 'bot listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, config.SHUTDOWN_GRACE_SECONDS * 1000).unref());
+      await Promise.race([app.drain(), grace]);
+      await opened.close();
+      logger.info('stopped');
+    })());
+  return { port, url, config, directory, store, logger, stop };
+}
+
+/** `.env` in the working folder, if any, under the real environment (which wins). */
+function loadDotEnv(): NodeJS.ProcessEnv {
+  const file = path.resolve('.env');
+  if (existsSync(file)) process.loadEnvFile(file);
+  return process.env;
+}
+
+/** Runs main() with signal handling: SIGTERM/SIGINT finish in-flight writes, then exit. */
+export async function runUntilSignal(start: () => Promise<{ stop(): Promise<void> }>, logger?: Logger): Promise<void> {
+  const running = await start();
+  let signalled = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.on(signal, () => {
+      if (signalled) return;
+      signalled = true;
+      logger?.info({ signal }, 'stopping');
+      running.stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger?.error({ err }, 'stop failed');
+          process.exit(1);
+        },
+      );
+    });
+}
+
+const isEntry = process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
+if (isEntry) {
+  runUntilSignal(() => main()).catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
+

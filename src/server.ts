@@ -1,0 +1,77 @@
+import restify from 'restify';
+import type { Logger } from './logger.js';
+
+export interface ActivityResult {
+  status: number;
+  body?: unknown;
+}
+
+/** Runs one activity (the Teams layer provides it): authentication, the turn, the invoke response. */
+export type ActivityHandlerFn = (authHeader: string, body: unknown) => Promise<ActivityResult>;
+
+export interface ServerDeps {
+  handleActivity: ActivityHandlerFn;
+  logger: Logger;
+  /** Extra facts for /healthz (store kind, local mode). */
+  health?: () => Record<string, unknown>;
+}
+
+export interface AppServer {
+  server: restify.Server;
+  /** Stops accepting requests and resolves when those in flight have answered. */
+  drain(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024; // Teams activities are far smaller; this bounds a hostile body
+
+/** Builds the HTTP server as a value; the caller listens (tests on port 0). */
+export function makeServer(deps: ServerDeps): AppServer {
+  const log = deps.logger.child({ module: 'server' });
+  const server = restify.createServer({ name: 'fo-support-teams', handleUncaughtExceptions: false });
+  let inFlight = 0;
+  let draining = false;
+  let idle: (() => void) | undefined;
+
+  server.use(restify.plugins.bodyParser({ maxBodySize: MAX_BODY_BYTES, mapParams: false, rejectUnknown: true }));
+
+  server.get('/healthz', (_req, res) => {
+    res.send(draining ? 503 : 200, { status: draining ? 'draining' : 'ok', ...(deps.health?.() ?? {}) });
+  });
+
+  server.post('/api/messages', async (req, res) => {
+    if (draining) {
+      res.send(503, { error: 'shutting_down' });
+      return;
+    }
+    if (!req.is('json') || req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) {
+      res.send(400, { error: 'bad_request', message: 'Expected a JSON activity.' });
+      return;
+    }
+    inFlight++;
+    try {
+      const auth = req.header('authorization') ?? '';
+      const result = await deps.handleActivity(auth, req.body);
+      if (result.body === undefined) {
+        res.status(result.status);
+        res.end();
+      } else res.send(result.status, result.body);
+    } catch (err) {
+      log.error({ err }, 'activity failed');
+      if (!res.headersSent) res.send(500, { error: 'internal_error' });
+    } finally {
+      inFlight--;
+      if (draining && inFlight === 0) idle?.();
+    }
+  });
+
+  return {
+    server,
+    drain: () =>
+      new Promise<void>((resolve) => {
+        draining = true;
+        server.close();
+        if (inFlight === 0) resolve();
+        else idle = resolve;
+      }),
+  };
+}

@@ -1,0 +1,62 @@
+// The one storage port. Every backend (lowdb today, PostgreSQL later) passes test/store/contract.ts.
+
+/** A stored document and its version; eTag changes on every write (botbuilder Storage semantics). */
+export interface StoredDoc<T> {
+  id: string;
+  value: T;
+  eTag: string;
+}
+
+/**
+ * One write inside an atomic batch.
+ * - `ifMatch: '<eTag>'` rejects the batch if the document changed since it was read;
+ * - `ifMatch: 'absent'` rejects it if the document already exists (create-once, for idempotency);
+ * - no ifMatch: last writer wins.
+ */
+export type WriteOp =
+  | { op: 'put'; collection: string; id: string; value: unknown; ifMatch?: string }
+  | { op: 'delete'; collection: string; id: string; ifMatch?: string };
+
+/** Pulls the values a document is findable by, e.g. a ticket's reporter id. Must be pure. */
+export type IndexFn = (value: any) => string | string[] | undefined;
+
+/** collection -> index name -> extractor. Declared once, at open. */
+export type IndexSpec = Record<string, Record<string, IndexFn>>;
+
+export interface Store {
+  get<T>(collection: string, id: string): Promise<StoredDoc<T> | undefined>;
+  /**
+   * Applies every op or none, atomically and durably (after it resolves, a crash loses nothing).
+   * Rejects with ConflictError (nothing written) when an ifMatch does not hold.
+   * Resolves with the new eTag of each op (empty string for deletes), in order.
+   */
+  write(ops: WriteOp[]): Promise<string[]>;
+  /** Documents of a collection whose declared index `index` yields `key`. Order unspecified. */
+  find<T>(collection: string, index: string, key: string): Promise<StoredDoc<T>[]>;
+  /** Number of documents in a collection. */
+  count(collection: string): Promise<number>;
+  /** Finishes writes in flight, then releases files and connections. Later calls reject. */
+  close(): Promise<void>;
+}
+
+/** A stale or conflicting write: the caller re-reads and decides again. */
+export class ConflictError extends Error {
+  readonly code = 'store.conflict';
+  constructor(
+    readonly collection: string,
+    readonly id: string,
+    readonly expected: string,
+  ) {
+    super(`Conflict writing ${collection}/${id} (expected ${expected})`);
+    this.name = 'ConflictError';
+  }
+}
+
+/** The store could not read or write (disk full, permissions, database down). */
+export class StoreUnavailableError extends Error {
+  readonly code = 'store.unavailable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}

@@ -1,0 +1,21 @@
+import { expect } from 'chai';
+import { recognize } from '../src/intents.js';
+
+describe('recognize', () => {
+  const rows: [string | undefined, string][] = [
+    ['report outage', 'outage'],
+    ['Report an outage!', 'outage'],
+    ['please report a production outage', 'outage'],
+    ['<at>F&O Support</at> report outage', 'outage'],
+    ['production outage', 'outage'],
+    ['outage', 'outage'],
+    ['our prod environment is down', 'outage'],
+    ['help', 'help'],
+    ['Hi', 'help'],
+    ['', 'help'],
+    [undefined, 'help'],
+    ['what is the weather', 'unknown'],
+    ['no outage today', 'unknown'],
+  ];
+  for (const [text, kind] of rows) it(`reads “${text}” as ${kind}`, () => expect(recognize(text).kind).to.equal(kind));
+});
