@@ -34,6 +34,8 @@ export interface MainOptions {
   logger?: Logger;
   /** Wrap or replace the store (tests inject faults). */
   wrapStore?: (store: Store) => Store;
+  /** Bot Framework authentication settings beyond the environment (tests: a local OpenID metadata URL). */
+  auth?: Record<string, string>;
 }
 
 export async function main(options: MainOptions = {}): Promise<Running> {
@@ -52,7 +54,7 @@ export async function main(options: MainOptions = {}): Promise<Running> {
 
   const outage = new OutageService({ store, directory, clock, logger: logger.child({ module: 'outage' }) });
   const conversations = new ConversationService({ store, logger, now: () => clock.now() });
-  const adapter = createAdapter(config, logger);
+  const adapter = createAdapter(config, logger, options.auth);
   const bot = new SupportBot({ outage, conversations, logger });
   const app = makeServer({
     handleActivity: activityHandler(adapter, bot),
