@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { findNodeAtLocation, getNodeValue, parseTree, type ParseError, printParseErrorCode } from 'jsonc-parser';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { BusinessHours, DEFAULT_SLA_TABLE, SlaTable, SupportPlanKind } from './domain/sla.js';
 import { isTimeZone } from './time.js';
 
 // The directory: who is who, which projects exist and what the desk is. One JSON file, validated at
@@ -93,6 +94,8 @@ export const Project = z.strictObject({
   members: z.array(Member),
   // A customer channel that also receives the project's acknowledgements and status updates.
   linkedChannel: ChannelRef.optional(),
+  // The plan whose response targets apply to the project's incidents (issue: support plans refine this).
+  supportPlan: SupportPlanKind.default('subscription'),
 });
 export type Project = z.infer<typeof Project>;
 
@@ -101,6 +104,7 @@ export const Organization = z.strictObject({
   name: z.string().min(1),
   tenantId: Guid,
   timeZone: z.string().refine((tz) => isTimeZone(tz), 'unknown IANA time zone').default('UTC'),
+  businessHours: BusinessHours,
   projects: z.array(Project),
 });
 export type Organization = z.infer<typeof Organization>;
@@ -125,10 +129,23 @@ export const DeskMember = z.strictObject({
   email: Email,
 });
 
+export const Queue = z.strictObject({ id: Id, name: z.string().min(1) });
+export type Queue = z.infer<typeof Queue>;
+
 export const Desk = z.strictObject({
   name: z.string().min(1),
   channel: ChannelRef,
   members: z.array(DeskMember).min(1),
+  // Mentioned in the desk channel when a ticket misses its SLA.
+  escalationContacts: z.array(DeskMember).default([]),
+  // Where the desk can transfer a ticket; the first one takes new outages.
+  queues: z
+    .array(Queue)
+    .min(1)
+    .default([
+      { id: 'production-outage', name: 'Production outage' },
+      { id: 'fo-support', name: 'Finance and Operations support' },
+    ]),
 });
 export type Desk = z.infer<typeof Desk>;
 
@@ -138,6 +155,13 @@ export const Directory = z
     outageScenarios: z.array(OutageScenario).min(1),
     phoneSupport: z.array(PhoneSupport).min(1),
     desk: Desk,
+    sla: z
+      .strictObject({
+        // How long before a deadline the desk is warned.
+        warningLeadMinutes: z.number().int().min(1).max(24 * 60).default(10),
+        table: SlaTable.default(DEFAULT_SLA_TABLE),
+      })
+      .default({ warningLeadMinutes: 10, table: DEFAULT_SLA_TABLE }),
   })
   .superRefine((d, ctx) => {
     const seen = new Map<string, string>();

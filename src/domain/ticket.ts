@@ -10,8 +10,8 @@ export interface Contact {
 
 export interface TimelineEntry {
   at: string; // ISO time
-  by: { aadObjectId: string; name: string };
-  type: 'submitted' | string;
+  by: Person;
+  type: 'submitted' | 'acknowledged' | 'assigned' | 'update' | 'transferred' | 'resolved' | 'reopened' | 'warning' | 'escalated' | 'delivery-failed';
   text: string;
 }
 
@@ -23,11 +23,42 @@ export interface TicketOrigin {
   activityId?: string;
 }
 
+export interface Person {
+  aadObjectId: string;
+  name: string;
+}
+
+/** The running SLA clock: what is due (acknowledgement or first response), when, and what fired. */
+export interface SlaClock {
+  kind: 'acknowledgement' | 'response';
+  /** "30 minutes, 24x7", "4 hours, business hours". */
+  target: string;
+  dueAt: string;
+  warnAt: string;
+  warnedAt?: string;
+  escalatedAt?: string;
+}
+
+export type Severity = 'A' | 'B' | 'C';
+export type TicketStatus = 'submitted' | 'acknowledged' | 'resolved';
+
 export interface Ticket {
   id: string; // the number, e.g. "OUT-100001"; also the store id
+  /** Bumped on every change; desk cards carry it so a replayed click is recognised. */
+  rev: number;
   kind: 'outage' | 'incident';
-  severity: 'A' | 'B' | 'C';
-  status: 'submitted' | 'acknowledged' | 'resolved';
+  severity: Severity;
+  status: TicketStatus;
+  /** Support queue id from the directory. */
+  queue: string;
+  assignee?: Person;
+  acknowledged?: { at: string; by: Person; minutes: number; met: boolean };
+  sla: SlaClock;
+  resolution?: string;
+  /** The ticket's card in the desk channel, once posted. */
+  deskCard?: { conversationId: string; activityId: string };
+  /** Messages that could not be delivered (bot removed, conversation gone): shown to the desk. */
+  deliveryProblems: { at: string; conversationId: string; message: string }[];
   orgId: string;
   tenantId: string;
   projectId: string;

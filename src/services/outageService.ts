@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Directory } from '../directory.js';
 import { outageEligibility, type Eligibility } from '../domain/eligibility.js';
+import { describeTarget, OUTAGE_TARGET } from '../domain/sla.js';
 import { OUTAGE_ACK_MINUTES, type Ticket, ticketNumber } from '../domain/ticket.js';
 import type { ConversationContext, UserContext } from '../domain/user.js';
 import type { Logger } from '../logger.js';
@@ -174,11 +175,22 @@ export function buildTicket(draft: OutageDraft, directory: Directory, seq: numbe
   if (!org || !project || !environment) throw new Error(`draft ${draft.id} points at a missing project`);
   const id = ticketNumber('outage', seq);
   const at = now.toISOString();
+  const due = new Date(now.getTime() + OUTAGE_ACK_MINUTES * 60_000);
+  const lead = Math.min(directory.sla.warningLeadMinutes, OUTAGE_ACK_MINUTES - 1);
   return {
     id,
+    rev: 0,
     kind: 'outage',
     severity: 'A',
     status: 'submitted',
+    queue: directory.desk.queues[0]!.id,
+    sla: {
+      kind: 'acknowledgement',
+      target: describeTarget(OUTAGE_TARGET),
+      dueAt: due.toISOString(),
+      warnAt: new Date(due.getTime() - lead * 60_000).toISOString(),
+    },
+    deliveryProblems: [],
     orgId: org.id,
     tenantId: draft.tenantId,
     projectId: project.id,
@@ -191,7 +203,7 @@ export function buildTicket(draft: OutageDraft, directory: Directory, seq: numbe
     reporter: draft.reporter,
     contact: draft.contact,
     submittedAt: at,
-    ackDueAt: new Date(now.getTime() + OUTAGE_ACK_MINUTES * 60_000).toISOString(),
+    ackDueAt: due.toISOString(),
     timeZone: draft.timeZone,
     origin: {
       conversationId: draft.conversation.id,
