@@ -67,6 +67,13 @@ export class SupportAdapter extends CloudAdapter {
     try {
       authResult = await this.auth.authenticateRequest(activity, authHeader);
     } catch (err) {
+      // The signing keys could not be fetched: our problem, and the channel should retry (503).
+      const { statusCode, name } = err as { statusCode?: unknown; name?: string };
+      const unreachable = name === 'FetchError' || err instanceof TypeError; // node-fetch / fetch
+      if ((typeof statusCode === 'number' && statusCode >= 500) || unreachable) {
+        this.log.error({ reason: (err as Error).message }, 'cannot validate tokens: signing keys unavailable');
+        return { status: 503, body: { error: 'auth_unavailable' } };
+      }
       // botbuilder reports a bad signature as a plain Error (500); to the caller it is a 401.
       this.log.warn({ reason: (err as Error).message }, 'rejected an unauthenticated request');
       return { status: 401, body: { error: 'unauthorized' } };

@@ -90,18 +90,18 @@ function loadDotEnv(): NodeJS.ProcessEnv {
 }
 
 /** Runs main() with signal handling: SIGTERM/SIGINT finish in-flight writes, then exit. */
-export async function runUntilSignal(start: () => Promise<{ stop(): Promise<void> }>, logger?: Logger): Promise<void> {
+export async function runUntilSignal(start: () => Promise<Pick<Running, 'stop' | 'logger'>>): Promise<void> {
   const running = await start();
   let signalled = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const)
     process.on(signal, () => {
       if (signalled) return;
       signalled = true;
-      logger?.info({ signal }, 'stopping');
+      running.logger.info({ signal }, 'stopping');
       running.stop().then(
         () => process.exit(0),
         (err: unknown) => {
-          logger?.error({ err }, 'stop failed');
+          running.logger.error({ err }, 'stop failed');
           process.exit(1);
         },
       );

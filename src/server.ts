@@ -32,9 +32,20 @@ export function makeServer(deps: ServerDeps): AppServer {
   let draining = false;
   let idle: (() => void) | undefined;
 
+  // restify limits the compressed size only, then inflates without a limit: a 50 KB gzip body can
+  // become gigabytes. Teams never compresses activities, so refuse any encoding before parsing.
+  server.pre((req, res, next) => {
+    const encoding = (req.header('content-encoding') ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity' && encoding !== '') {
+      res.send(415, { error: 'unsupported_encoding', message: 'Send the activity uncompressed.' });
+      return next(false);
+    }
+    return next();
+  });
   server.use(restify.plugins.bodyParser({ maxBodySize: MAX_BODY_BYTES, mapParams: false, rejectUnknown: true }));
 
-  server.get('/healthz', (_req, res) => {
+  // restify 11 rejects a handler that is neither async nor takes next().
+  server.get('/healthz', async (_req, res) => {
     res.send(draining ? 503 : 200, { status: draining ? 'draining' : 'ok', ...(deps.health?.() ?? {}) });
   });
 
