@@ -1,0 +1,87 @@
+// Checks a batch against the current eTags and turns it into concrete operations, before anything
+// is written: a conflict or a bad op rejects the whole batch with nothing applied.
+
+import { randomBytes } from 'node:crypto';
+import type { IndexKeys } from './indexTable.js';
+import { ConflictError, type WriteOp } from './store.js';
+
+/** One op of a batch that passed its checks, with the value in the form it is stored (JSON). */
+export type PlannedOp =
+  | {
+      kind: 'put';
+      collection: string;
+      id: string;
+      eTag: string;
+      /** The value as stored: its JSON text, and that text parsed (what readers will get). */
+      json: string;
+      value: unknown;
+      keys: IndexKeys | undefined;
+    }
+  | { kind: 'delete'; collection: string; id: string };
+
+export interface PlanDeps {
+  eTagOf(collection: string, id: string): string | undefined;
+  keysFor(collection: string, value: unknown): IndexKeys | undefined;
+}
+
+/** An unambiguous key for a document: the length prefix keeps "a/b"+"c" apart from "a"+"b/c". */
+export function docKey(collection: string, id: string): string {
+  return `${collection.length}:${collection}/${id}`;
+}
+
+/** A fresh eTag: random so that it never repeats across restarts (a counter would). */
+export function newETag(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+/**
+ * Validates every op and checks its ifMatch against the state the batch itself builds up (a batch
+ * that writes a document twice sees its own first write). Throws ConflictError or TypeError.
+ */
+export function planBatch(ops: readonly WriteOp[], deps: PlanDeps): PlannedOp[] {
+  if (!Array.isArray(ops)) throw new TypeError('write() takes an array of ops');
+  // docKey -> eTag after the earlier ops of this batch (null: deleted)
+  const pending = new Map<string, string | null>();
+  const planned: PlannedOp[] = [];
+  for (const op of ops) {
+    checkShape(op);
+    const key = docKey(op.collection, op.id);
+    const current = pending.has(key) ? pending.get(key) : deps.eTagOf(op.collection, op.id);
+    if (op.ifMatch !== undefined) {
+      const holds = op.ifMatch === 'absent' ? current == null : current === op.ifMatch;
+      if (!holds) throw new ConflictError(op.collection, op.id, op.ifMatch);
+    }
+    if (op.op === 'put') {
+      const json = JSON.stringify(op.value);
+      if (json === undefined) {
+        throw new TypeError(`Value of ${op.collection}/${op.id} cannot be stored as JSON`);
+      }
+      // Index the value as it will be read back (dates become strings, undefined fields vanish).
+      const value: unknown = JSON.parse(json);
+      const keys = deps.keysFor(op.collection, value);
+      const eTag = newETag();
+      planned.push({ kind: 'put', collection: op.collection, id: op.id, eTag, json, value, keys });
+      pending.set(key, eTag);
+    } else {
+      planned.push({ kind: 'delete', collection: op.collection, id: op.id });
+      pending.set(key, null);
+    }
+  }
+  return planned;
+}
+
+function checkShape(op: WriteOp): void {
+  if (op === null || typeof op !== 'object') throw new TypeError('A write op must be an object');
+  if (op.op !== 'put' && op.op !== 'delete') {
+    throw new TypeError(`Unknown write op "${String((op as { op: unknown }).op)}"`);
+  }
+  if (typeof op.collection !== 'string' || op.collection === '') {
+    throw new TypeError('A write op needs a non-empty collection');
+  }
+  if (typeof op.id !== 'string' || op.id === '') {
+    throw new TypeError('A write op needs a non-empty id');
+  }
+  if (op.ifMatch !== undefined && (typeof op.ifMatch !== 'string' || op.ifMatch === '')) {
+    throw new TypeError('ifMatch must be an eTag or "absent"');
+  }
+}

@@ -1,0 +1,69 @@
+// Where the lowdb store keeps things on disk. One JSON file per document keeps the cost of a write
+// independent of how many documents exist (lowdb rewrites a whole file on every write).
+
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+
+// Longer names fall back to a hash: most file systems cap a name at 255 bytes, and steno adds
+// ".<name>.tmp" around it while writing.
+const MAX_ENCODED = 120;
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)$/;
+
+/**
+ * Turns any string into a safe, case-insensitive-proof file name: [a-z0-9-] stay as they are,
+ * every other UTF-8 byte becomes "_hh" (so "A" and "a" never share a file on macOS or Windows).
+ * Injective: different inputs never share a name (hashes carry a "~" that encoding never emits).
+ */
+export function encodeName(raw: string): string {
+  let out = '';
+  for (const byte of Buffer.from(raw, 'utf8')) {
+    const keep = (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) || byte === 0x2d;
+    out += keep ? String.fromCharCode(byte) : `_${byte.toString(16).padStart(2, '0')}`;
+  }
+  if (out.length > MAX_ENCODED) return `~${createHash('sha256').update(raw).digest('hex')}`;
+  // "con.json" is unusable on Windows; escaping the first letter keeps the name decodable.
+  if (WINDOWS_RESERVED.test(out)) return `_${out.charCodeAt(0).toString(16)}${out.slice(1)}`;
+  return out;
+}
+
+/** 256 shard directories keep each directory small (about 200 files at 50,000 documents). */
+export function shardOf(id: string): string {
+  return createHash('sha1').update(id).digest('hex').slice(0, 2);
+}
+
+/** Paths of one store directory. */
+export class FileLayout {
+  readonly lock: string;
+  readonly docs: string;
+  readonly wal: string;
+  readonly snapshot: string;
+
+  constructor(readonly root: string) {
+    this.lock = join(root, 'LOCK');
+    this.docs = join(root, 'docs');
+    this.wal = join(root, 'wal');
+    this.snapshot = join(root, 'index.json');
+  }
+
+  collectionDir(collection: string): string {
+    return join(this.docs, encodeName(collection));
+  }
+
+  shardDir(collection: string, id: string): string {
+    return join(this.collectionDir(collection), shardOf(id));
+  }
+
+  docFile(collection: string, id: string): string {
+    return join(this.shardDir(collection, id), `${encodeName(id)}.json`);
+  }
+
+  walFile(gen: number): string {
+    return join(this.wal, `${String(gen).padStart(10, '0')}.log`);
+  }
+
+  /** The generation of a journal file name, or undefined for anything else in the folder. */
+  walGenOf(name: string): number | undefined {
+    const m = /^(\d{10})\.log$/.exec(name);
+    return m ? Number(m[1]) : undefined;
+  }
+}

@@ -1,0 +1,89 @@
+// File-system helpers for durability: rename alone survives a process crash, but only fsync of the
+// file and of its directory survives a power cut.
+
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { StoreUnavailableError } from './store.js';
+
+/** Whether `err` is a Node system error with one of `codes` (ENOENT, EEXIST, ...). */
+export function isErrno(err: unknown, ...codes: string[]): boolean {
+  return (
+    err instanceof Error &&
+    typeof (err as NodeJS.ErrnoException).code === 'string' &&
+    codes.includes((err as NodeJS.ErrnoException).code as string)
+  );
+}
+
+/** Wraps an I/O failure in StoreUnavailableError, keeping the original as `cause`. */
+export function unavailable(message: string, cause: unknown): StoreUnavailableError {
+  if (cause instanceof StoreUnavailableError) return cause;
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new StoreUnavailableError(`${message}: ${detail}`, { cause });
+}
+
+/** Flushes a file or directory to disk. A path that no longer exists has nothing left to flush. */
+export async function fsyncPath(path: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return;
+    // Windows cannot open a directory as a file; its NTFS metadata journal covers renames.
+    if (process.platform === 'win32' && isErrno(err, 'EISDIR', 'EPERM', 'EACCES')) return;
+    throw err;
+  }
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Replaces `path` with `data`: after a crash, either the old or the new file, never a mix. */
+export async function writeFileDurably(path: string, data: string): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.tmp`);
+  const fh = await open(temp, 'w');
+  try {
+    await fh.writeFile(data, 'utf8');
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(temp, path);
+  await fsyncPath(dirname(path));
+}
+
+/** Creates a directory (and parents) and makes its entry durable. Returns whether it was new. */
+export async function mkdirDurably(path: string): Promise<boolean> {
+  const created = await mkdir(path, { recursive: true });
+  if (created === undefined) return false;
+  await fsyncPath(dirname(created));
+  return true;
+}
+
+/** Removes a file; one that is already gone is fine. */
+export async function unlinkIfPresent(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+  }
+}
+
+/** Maps `items` through `fn` with at most `limit` calls in flight, keeping order. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

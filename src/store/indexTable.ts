@@ -1,0 +1,146 @@
+// The in-memory part of a store: which documents exist, their eTags, and the secondary indexes.
+// It holds no document values, so 50,000 tickets cost a few megabytes, not the whole data set.
+
+import type { IndexSpec } from './store.js';
+
+/** Index name -> the keys a document yields for it (deduplicated). */
+export type IndexKeys = Record<string, string[]>;
+
+/** What the table knows about one document. Never mutated after creation (snapshots share it). */
+export interface DocEntry {
+  readonly eTag: string;
+  readonly keys?: IndexKeys;
+}
+
+/** Thrown when `find` names an index that was not declared for the collection (a coding error). */
+export class UndeclaredIndexError extends Error {
+  constructor(collection: string, index: string) {
+    super(`Index "${index}" is not declared for collection "${collection}"`);
+    this.name = 'UndeclaredIndexError';
+  }
+}
+
+/** Documents per collection with their eTags, plus key -> ids maps for every declared index. */
+export class IndexTable {
+  private readonly docs = new Map<string, Map<string, DocEntry>>();
+  // collection -> index -> key -> ids
+  private readonly reverse = new Map<string, Map<string, Map<string, Set<string>>>>();
+
+  constructor(private readonly spec: IndexSpec) {}
+
+  /** Runs the collection's extractors; throws if one throws or yields a non-string key. */
+  keysFor(collection: string, value: unknown): IndexKeys | undefined {
+    const indexes = this.spec[collection];
+    if (!indexes) return undefined;
+    const keys: IndexKeys = {};
+    let any = false;
+    for (const [name, extract] of Object.entries(indexes)) {
+      const raw = extract(value);
+      if (raw === undefined || raw === null) continue;
+      const list = Array.isArray(raw) ? raw : [raw];
+      for (const k of list) {
+        if (typeof k !== 'string') {
+          throw new TypeError(`Index ${collection}.${name} yielded a ${typeof k}, not a string`);
+        }
+      }
+      if (list.length === 0) continue;
+      keys[name] = [...new Set(list)];
+      any = true;
+    }
+    return any ? keys : undefined;
+  }
+
+  /** Whether `value` still yields `key` for the index (guards reads that raced a write). */
+  matches(collection: string, index: string, key: string, value: unknown): boolean {
+    const extract = this.spec[collection]?.[index];
+    if (!extract) return false;
+    const raw = extract(value);
+    return Array.isArray(raw) ? raw.includes(key) : raw === key;
+  }
+
+  get(collection: string, id: string): DocEntry | undefined {
+    return this.docs.get(collection)?.get(id);
+  }
+
+  set(collection: string, id: string, entry: DocEntry): void {
+    let col = this.docs.get(collection);
+    if (!col) {
+      col = new Map();
+      this.docs.set(collection, col);
+    }
+    const old = col.get(id);
+    if (old?.keys) this.unlink(collection, id, old.keys);
+    col.set(id, entry);
+    if (entry.keys) this.link(collection, id, entry.keys);
+  }
+
+  delete(collection: string, id: string): void {
+    const col = this.docs.get(collection);
+    const old = col?.get(id);
+    if (!col || !old) return;
+    if (old.keys) this.unlink(collection, id, old.keys);
+    col.delete(id);
+  }
+
+  /** Ids whose index `index` yields `key`; throws UndeclaredIndexError for an unknown index. */
+  lookup(collection: string, index: string, key: string): string[] {
+    if (!this.spec[collection]?.[index]) throw new UndeclaredIndexError(collection, index);
+    const ids = this.reverse.get(collection)?.get(index)?.get(key);
+    return ids ? [...ids] : [];
+  }
+
+  count(collection: string): number {
+    return this.docs.get(collection)?.size ?? 0;
+  }
+
+  /** Ids of a collection at this instant. */
+  ids(collection: string): string[] {
+    return [...(this.docs.get(collection)?.keys() ?? [])];
+  }
+
+  /** A point-in-time copy of every entry, cheap because entries are immutable. */
+  capture(): Map<string, [string, DocEntry][]> {
+    const out = new Map<string, [string, DocEntry][]>();
+    for (const [collection, col] of this.docs) if (col.size > 0) out.set(collection, [...col]);
+    return out;
+  }
+
+  private link(collection: string, id: string, keys: IndexKeys): void {
+    let byIndex = this.reverse.get(collection);
+    if (!byIndex) {
+      byIndex = new Map();
+      this.reverse.set(collection, byIndex);
+    }
+    for (const [index, list] of Object.entries(keys)) {
+      let byKey = byIndex.get(index);
+      if (!byKey) {
+        byKey = new Map();
+        byIndex.set(index, byKey);
+      }
+      for (const key of list) {
+        let ids = byKey.get(key);
+        if (!ids) {
+          ids = new Set();
+          byKey.set(key, ids);
+        }
+        ids.add(id);
+      }
+    }
+  }
+
+  private unlink(collection: string, id: string, keys: IndexKeys): void {
+    const byIndex = this.reverse.get(collection);
+    if (!byIndex) return;
+    for (const [index, list] of Object.entries(keys)) {
+      const byKey = byIndex.get(index);
+      if (!byKey) continue;
+      for (const key of list) {
+        const ids = byKey.get(key);
+        if (!ids) continue;
+        ids.delete(id);
+        // Drop empty sets so that a stream of short-lived keys does not leak memory.
+        if (ids.size === 0) byKey.delete(key);
+      }
+    }
+  }
+}

@@ -1,0 +1,155 @@
+// The write-ahead journal. A batch is committed once its one-line record is appended and
+// fdatasynced; only then are document files touched. After a crash, open() replays the records,
+// so a batch is either fully there or (if its line is torn) not there at all.
+
+import { open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { crc32 } from 'node:zlib';
+import type { PlannedOp } from './batchPlan.js';
+import { fsyncPath } from './fsUtil.js';
+
+/** One op of a journal record: a put carries the whole new document, a delete only its address. */
+export type WalOp =
+  { c: string; id: string; e: string; v: unknown } | { c: string; id: string; d: 1 };
+
+/** One committed batch. */
+export interface WalRecord {
+  ops: WalOp[];
+}
+
+/** The journal holds a bad record followed by good ones: not a torn tail but damage. */
+export class WalCorruptError extends Error {
+  constructor(path: string, offset: number) {
+    super(`Journal ${path} is damaged at byte ${offset} (valid records follow a bad one)`);
+    this.name = 'WalCorruptError';
+  }
+}
+
+/** Frames a record as a journal line: "<crc32 hex> <json>\n". Exported for crash-recovery tests. */
+export function encodeWalRecord(record: WalRecord): string {
+  return frame(JSON.stringify(record));
+}
+
+/** The journal line for a planned batch; values are already JSON, so they are spliced in as is. */
+export function encodePlan(plan: readonly PlannedOp[]): string {
+  const ops = plan.map((op) =>
+    op.kind === 'put'
+      ? `${address(op.collection, op.id)},"e":${JSON.stringify(op.eTag)},"v":${op.json}}`
+      : `${address(op.collection, op.id)},"d":1}`,
+  );
+  return frame(`{"ops":[${ops.join(',')}]}`);
+}
+
+function address(collection: string, id: string): string {
+  return `{"c":${JSON.stringify(collection)},"id":${JSON.stringify(id)}`;
+}
+
+function frame(json: string): string {
+  return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
+}
+
+/** The records of a journal file and how many leading bytes hold them (the rest is a torn tail). */
+export interface DecodedWal {
+  records: WalRecord[];
+  validBytes: number;
+}
+
+/**
+ * Decodes a journal. A torn last line (crash mid-append) is left out; a bad line followed by good
+ * ones cannot come from a crash (appends are serialized and synced) and throws WalCorruptError.
+ */
+export function decodeWal(path: string, buf: Buffer): DecodedWal {
+  const records: WalRecord[] = [];
+  let validBytes = 0;
+  let badAt = -1;
+  let pos = 0;
+  while (pos < buf.length) {
+    const nl = buf.indexOf(0x0a, pos);
+    if (nl === -1) break;
+    const record = parseLine(buf.toString('utf8', pos, nl));
+    if (record) {
+      if (badAt >= 0) throw new WalCorruptError(path, badAt);
+      records.push(record);
+      validBytes = nl + 1;
+    } else if (badAt < 0) {
+      badAt = pos;
+    }
+    pos = nl + 1;
+  }
+  return { records, validBytes };
+}
+
+function parseLine(line: string): WalRecord | undefined {
+  const m = /^([0-9a-f]{8}) (.*)$/s.exec(line);
+  if (!m || parseInt(m[1] as string, 16) !== crc32(m[2] as string)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(m[2] as string);
+  } catch (err) {
+    // A line whose checksum matches but whose JSON does not parse comes from a bug, not a crash.
+    throw new Error(`Journal line with a valid checksum does not parse: ${String(err)}`, {
+      cause: err,
+    });
+  }
+  const ops = (parsed as { ops?: unknown }).ops;
+  if (!Array.isArray(ops) || !ops.every(isWalOp)) return undefined;
+  return { ops };
+}
+
+function isWalOp(op: unknown): op is WalOp {
+  if (op === null || typeof op !== 'object') return false;
+  const o = op as Record<string, unknown>;
+  if (typeof o.c !== 'string' || typeof o.id !== 'string') return false;
+  return o.d === 1 || (typeof o.e === 'string' && 'v' in o);
+}
+
+/** An open journal file that appends whole records durably. */
+export class WalWriter {
+  private constructor(
+    private readonly fh: FileHandle,
+    readonly path: string,
+    private bytes: number,
+  ) {}
+
+  /** Opens (creating if needed) a journal file and makes its directory entry durable. */
+  static async open(path: string): Promise<WalWriter> {
+    const fh = await open(path, 'a');
+    try {
+      const { size } = await fh.stat();
+      await fh.sync();
+      await fsyncPath(dirname(path));
+      return new WalWriter(fh, path, size);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
+  /** Bytes in the journal. */
+  get size(): number {
+    return this.bytes;
+  }
+
+  /** Appends one encoded record and waits until it is on disk. */
+  async append(line: string): Promise<void> {
+    const buf = Buffer.from(line, 'utf8');
+    let written = 0;
+    while (written < buf.length) {
+      const { bytesWritten } = await this.fh.write(buf, written, buf.length - written);
+      written += bytesWritten;
+    }
+    await this.fh.datasync();
+    this.bytes += buf.length;
+  }
+
+  /** Cuts the journal back to `size` bytes (undoes a record whose batch could not be applied). */
+  async truncate(size: number): Promise<void> {
+    await this.fh.truncate(size);
+    await this.fh.datasync();
+    this.bytes = size;
+  }
+
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}

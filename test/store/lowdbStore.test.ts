@@ -1,0 +1,445 @@
+import { expect } from 'chai';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FileLayout, shardOf } from '../../src/store/fileLayout.js';
+import { StoreLockedError } from '../../src/store/lockFile.js';
+import { openLowdbStore, type LowdbStore } from '../../src/store/lowdbStore.js';
+import { StoreUnavailableError, type IndexSpec } from '../../src/store/store.js';
+import type { StoreLogger } from '../../src/store/storeLogger.js';
+import { encodeWalRecord } from '../../src/store/wal.js';
+import { contractIndexes, expectRejection, storeContract } from './contract.js';
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'lowdb-store-'));
+}
+
+storeContract('lowdb', async (indexes) => {
+  const dir = await tempDir();
+  return {
+    store: await openLowdbStore({ dir, indexes }),
+    reopen: () => openLowdbStore({ dir, indexes }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+// A tiny checkpoint threshold and no cache: every write rotates the journal, every read hits disk.
+storeContract('lowdb (checkpoint on every write, no cache)', async (indexes) => {
+  const dir = await tempDir();
+  const open = () => openLowdbStore({ dir, indexes, checkpointBytes: 1, cacheSize: 0 });
+  return {
+    store: await open(),
+    reopen: open,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+interface LogLine {
+  level: string;
+  obj: object;
+  msg?: string;
+}
+
+function recordingLogger(): StoreLogger & { lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+const put = (store: LowdbStore, id: string, value: unknown, collection = 'tickets') =>
+  store.write([{ op: 'put', collection, id, value }]);
+
+describe('lowdbStore', () => {
+  let dir: string;
+  let layout: FileLayout;
+  const open: LowdbStore[] = [];
+
+  async function openStore(
+    options: { indexes?: IndexSpec; logger?: StoreLogger; checkpointBytes?: number } = {},
+  ): Promise<LowdbStore> {
+    const store = await openLowdbStore({ dir, indexes: contractIndexes, ...options });
+    open.push(store);
+    return store;
+  }
+
+  async function walGen(): Promise<number> {
+    const snapshot = JSON.parse(await readFile(layout.snapshot, 'utf8')) as { walGen: number };
+    return snapshot.walGen;
+  }
+
+  beforeEach(async () => {
+    dir = await tempDir();
+    layout = new FileLayout(dir);
+  });
+
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  describe('files', () => {
+    it('keeps each document in its own lowdb JSON file', async () => {
+      const store = await openStore();
+      const [eTag] = await put(store, 'T/1', { title: 'x' });
+      const file = layout.docFile('tickets', 'T/1');
+      expect(file).to.equal(join(dir, 'docs', 'tickets', shardOf('T/1'), '_54_2f1.json'));
+      expect(JSON.parse(await readFile(file, 'utf8'))).to.deep.equal({
+        collection: 'tickets',
+        id: 'T/1',
+        eTag,
+        value: { title: 'x' },
+      });
+    });
+
+    it('leaves only the snapshot and an empty journal after close', async () => {
+      const store = await openStore();
+      for (let i = 0; i < 5; i += 1) await put(store, `T-${i}`, { title: 'x' });
+      await store.close();
+      expect(await readdir(layout.wal)).to.deep.equal([]);
+      expect(existsSync(layout.lock)).to.equal(false);
+      const logger = recordingLogger();
+      await openStore({ logger });
+      const opened = logger.lines.find((l) => l.msg === 'store opened');
+      expect(opened?.obj).to.include({ replayedBatches: 0, rebuiltIndex: false });
+    });
+
+    it('keeps the journal short by checkpointing as it grows', async () => {
+      const store = await openStore({ checkpointBytes: 4096 });
+      for (let i = 0; i < 60; i += 1)
+        await put(store, `T-${i}`, { title: 'x'.repeat(500), reporter: 'ana' });
+      expect((await readdir(layout.wal)).length).to.be.at.most(2);
+      await store.close();
+      const again = await openStore();
+      expect(await again.find('tickets', 'reporter', 'ana')).to.have.length(60);
+    });
+  });
+
+  describe('crash recovery', () => {
+    async function seed(): Promise<string> {
+      const store = await openStore();
+      const [eTag] = await put(store, 'T-1', { title: 'before', reporter: 'ana' });
+      await store.close();
+      open.length = 0;
+      return eTag!;
+    }
+
+    it('replays a batch whose journal record was written but whose files were not', async () => {
+      await seed();
+      const line = encodeWalRecord({
+        ops: [
+          { c: 'tickets', id: 'T-1', e: 'etag-new-1', v: { title: 'after', reporter: 'bob' } },
+          { c: 'tickets', id: 'T-2', e: 'etag-new-2', v: { title: 'new', reporter: 'bob' } },
+        ],
+      });
+      await writeFile(layout.walFile(await walGen()), line);
+      const store = await openStore();
+      expect(await store.get('tickets', 'T-1')).to.deep.equal({
+        id: 'T-1',
+        eTag: 'etag-new-1',
+        value: { title: 'after', reporter: 'bob' },
+      });
+      expect((await store.get('tickets', 'T-2'))?.eTag).to.equal('etag-new-2');
+      expect(await store.find('tickets', 'reporter', 'ana')).to.deep.equal([]);
+      expect(await store.find('tickets', 'reporter', 'bob')).to.have.length(2);
+    });
+
+    it('replays a delete', async () => {
+      await seed();
+      await writeFile(
+        layout.walFile(await walGen()),
+        encodeWalRecord({ ops: [{ c: 'tickets', id: 'T-1', d: 1 }] }),
+      );
+      const store = await openStore();
+      expect(await store.get('tickets', 'T-1')).to.equal(undefined);
+      expect(await store.count('tickets')).to.equal(0);
+      expect(existsSync(layout.docFile('tickets', 'T-1'))).to.equal(false);
+    });
+
+    it('ignores a torn last record, applying none of its batch', async () => {
+      const eTag = await seed();
+      const good = encodeWalRecord({
+        ops: [{ c: 'tickets', id: 'T-2', e: 'e2', v: { title: 'kept' } }],
+      });
+      const torn = encodeWalRecord({
+        ops: [
+          { c: 'tickets', id: 'T-1', e: 'e3', v: { title: 'half' } },
+          { c: 'tickets', id: 'T-3', e: 'e4', v: { title: 'half' } },
+        ],
+      });
+      const path = layout.walFile(await walGen());
+      await writeFile(path, good + torn.slice(0, Math.floor(torn.length / 2)));
+      const logger = recordingLogger();
+      const store = await openStore({ logger });
+      expect((await store.get('tickets', 'T-1'))?.eTag).to.equal(eTag);
+      expect((await store.get('tickets', 'T-2'))?.eTag).to.equal('e2');
+      expect(await store.get('tickets', 'T-3')).to.equal(undefined);
+      expect(logger.lines.some((l) => l.level === 'warn' && /torn/.test(l.msg ?? ''))).to.equal(
+        true,
+      );
+      // Later writes are not stuck behind the torn bytes.
+      await put(store, 'T-4', { title: 'later' });
+      await store.close();
+      const again = await openStore();
+      expect(await again.count('tickets')).to.equal(3);
+    });
+
+    it('ignores a record whose checksum does not match', async () => {
+      const eTag = await seed();
+      const line = encodeWalRecord({
+        ops: [{ c: 'tickets', id: 'T-1', e: 'e9', v: { title: 'flipped' } }],
+      });
+      await writeFile(layout.walFile(await walGen()), line.replace('flipped', 'flopped'));
+      const store = await openStore();
+      expect((await store.get('tickets', 'T-1'))?.eTag).to.equal(eTag);
+    });
+
+    it('refuses to open when a damaged record is followed by good ones', async () => {
+      await seed();
+      const bad = encodeWalRecord({ ops: [{ c: 'tickets', id: 'T-1', e: 'e1', v: 1 }] }).replace(
+        'T-1',
+        'T-X',
+      );
+      const good = encodeWalRecord({ ops: [{ c: 'tickets', id: 'T-2', e: 'e2', v: 2 }] });
+      await writeFile(layout.walFile(await walGen()), bad + good);
+      const err = await expectRejection(openStore(), StoreUnavailableError);
+      expect(err.message).to.match(/damaged/);
+      expect(existsSync(layout.lock)).to.equal(false);
+    });
+
+    it('restores a document file damaged by a crash from the journal', async () => {
+      await seed();
+      await writeFile(
+        layout.walFile(await walGen()),
+        encodeWalRecord({ ops: [{ c: 'tickets', id: 'T-1', e: 'e5', v: { title: 'whole' } }] }),
+      );
+      await writeFile(layout.docFile('tickets', 'T-1'), '{"collection":"tick');
+      const store = await openStore();
+      expect((await store.get('tickets', 'T-1'))?.value).to.deep.equal({ title: 'whole' });
+    });
+
+    it('loses no acknowledged batch and tears none when the process is killed -9', async function () {
+      this.timeout(60_000);
+      const script = fileURLToPath(new URL('./fixtures/crashWriter.ts', import.meta.url));
+      for (const killAfter of [5, 40, 90]) {
+        const child = spawn(process.execPath, ['--import', 'tsx', script, dir], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        let acked = 0;
+        const exited = new Promise<NodeJS.Signals | null>((done) =>
+          child.on('exit', (_c, s) => done(s)),
+        );
+        child.stdout.on('data', (d: Buffer) => {
+          for (const m of d.toString().matchAll(/ack (\d+)/g)) acked = Number(m[1]);
+          if (acked >= killAfter) child.kill('SIGKILL');
+        });
+        const signal = await exited;
+        expect(signal, stderr).to.equal('SIGKILL');
+
+        // The lock left by the killed writer is stale and taken over.
+        const store = await openLowdbStore({
+          dir,
+          indexes: { pairs: { batch: (v: { n: number }) => String(v.n) } },
+        });
+        try {
+          const last = (await store.get<{ n: number }>('meta', 'last'))!.value.n;
+          expect(last).to.be.at.least(acked);
+          const count = await store.count('pairs');
+          expect(count % 2, 'pairs are whole').to.equal(0);
+          expect(count / 2).to.be.at.least(last);
+          for (let n = 1; n <= last; n += 1) {
+            expect(await store.find('pairs', 'batch', String(n)), `batch ${n}`).to.have.length(2);
+          }
+        } finally {
+          await store.close();
+        }
+      }
+    });
+  });
+
+  describe('lock', () => {
+    it('refuses a second opener while the store is open', async () => {
+      await openStore();
+      const err = await expectRejection(openStore(), StoreLockedError);
+      expect(err).to.be.instanceOf(StoreUnavailableError);
+      expect(err.message).to.match(/already open/);
+    });
+
+    it('refuses a lock held by another live process, naming its pid', async () => {
+      const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], {
+        stdio: 'ignore',
+      });
+      try {
+        await mkdir(dir, { recursive: true });
+        await writeFile(layout.lock, JSON.stringify({ pid: other.pid, host: 'h', since: 'then' }));
+        const err = await expectRejection(openStore(), StoreLockedError);
+        expect(err.message).to.include(`process ${other.pid}`);
+      } finally {
+        other.kill('SIGKILL');
+      }
+    });
+
+    it('takes over a lock left by a dead process', async () => {
+      const dead = spawnSync(process.execPath, ['-e', '']).pid;
+      await writeFile(layout.lock, JSON.stringify({ pid: dead, host: 'h', since: 'then' }));
+      const logger = recordingLogger();
+      const store = await openStore({ logger });
+      expect(JSON.parse(await readFile(layout.lock, 'utf8'))).to.include({ pid: process.pid });
+      expect(logger.lines.some((l) => l.level === 'warn' && /stale/.test(l.msg ?? ''))).to.equal(
+        true,
+      );
+      await put(store, 'T-1', { title: 'x' });
+    });
+
+    it('takes over an old empty lock file (crash while taking the lock)', async () => {
+      await writeFile(layout.lock, '');
+      const { utimes } = await import('node:fs/promises');
+      const old = new Date(Date.now() - 60_000);
+      await utimes(layout.lock, old, old);
+      await openStore();
+    });
+
+    it('releases the lock on close so the store can be opened again', async () => {
+      const store = await openStore();
+      await store.close();
+      expect(existsSync(layout.lock)).to.equal(false);
+      await openStore();
+    });
+  });
+
+  describe('I/O failures', () => {
+    it('rejects a batch that cannot be written with StoreUnavailableError and applies none of it', async () => {
+      const store = await openStore();
+      const okId = 'ok';
+      let blockedId = 'blocked-0';
+      for (let i = 1; shardOf(blockedId) === shardOf(okId); i += 1) blockedId = `blocked-${i}`;
+      const [okETag] = await put(store, okId, { title: 'before', reporter: 'ana' });
+      // A file where the shard directory should be: writes there fail even for root.
+      const shardDir = layout.shardDir('tickets', blockedId);
+      await rm(shardDir, { recursive: true, force: true });
+      await writeFile(shardDir, 'not a directory');
+
+      const err = await expectRejection(
+        store.write([
+          {
+            op: 'put',
+            collection: 'tickets',
+            id: okId,
+            value: { title: 'after', reporter: 'bob' },
+          },
+          {
+            op: 'put',
+            collection: 'tickets',
+            id: blockedId,
+            value: { title: 'new', reporter: 'bob' },
+          },
+        ]),
+        StoreUnavailableError,
+      );
+      expect((err.cause as NodeJS.ErrnoException).code).to.be.oneOf(['ENOTDIR', 'EEXIST']);
+      expect((await store.get('tickets', okId))?.eTag).to.equal(okETag);
+      expect(await store.get('tickets', blockedId)).to.equal(undefined);
+      expect(await store.find('tickets', 'reporter', 'bob')).to.deep.equal([]);
+      expect(await store.find('tickets', 'reporter', 'ana')).to.have.length(1);
+
+      // The store stays usable, and the failed batch does not come back on reopen.
+      await put(store, 'other', { title: 'fine' });
+      await store.close();
+      await rm(shardDir);
+      const again = await openStore();
+      expect((await again.get('tickets', okId))?.value).to.deep.equal({
+        title: 'before',
+        reporter: 'ana',
+      });
+      expect(await again.get('tickets', blockedId)).to.equal(undefined);
+      expect(await again.count('tickets')).to.equal(2);
+    });
+
+    it('rejects a read of an unreadable document with StoreUnavailableError', async () => {
+      const store = await openLowdbStore({ dir, indexes: contractIndexes, cacheSize: 0 });
+      open.push(store);
+      await put(store, 'T-1', { title: 'x' });
+      const shardDir = layout.shardDir('tickets', 'T-1');
+      await rm(shardDir, { recursive: true });
+      await writeFile(shardDir, 'not a directory');
+      const err = await expectRejection(store.get('tickets', 'T-1'), StoreUnavailableError);
+      expect((err.cause as NodeJS.ErrnoException).code).to.equal('ENOTDIR');
+      await rm(shardDir);
+      await mkdir(shardDir);
+    });
+
+    it('fails to open with StoreUnavailableError when the directory is a file', async () => {
+      await rm(dir, { recursive: true });
+      await writeFile(dir, 'a file');
+      const err = await expectRejection(openStore(), StoreUnavailableError);
+      expect(err.cause).to.be.instanceOf(Error);
+    });
+  });
+
+  describe('indexes at open', () => {
+    async function seed(): Promise<void> {
+      const store = await openStore();
+      await store.write([
+        {
+          op: 'put',
+          collection: 'tickets',
+          id: 'T-1',
+          value: { title: '1', reporter: 'ana', status: 'open' },
+        },
+        {
+          op: 'put',
+          collection: 'tickets',
+          id: 'T-2',
+          value: { title: '2', reporter: 'bob', status: 'open' },
+        },
+        { op: 'put', collection: 'drafts', id: 'D-1', value: { title: 'd' } },
+      ]);
+      await store.close();
+      open.length = 0;
+    }
+
+    it('rebuilds the indexes from the documents when the snapshot is missing', async () => {
+      await seed();
+      await rm(layout.snapshot);
+      const logger = recordingLogger();
+      const store = await openStore({ logger });
+      expect((await store.find('tickets', 'status', 'open')).map((d) => d.id).sort()).to.deep.equal(
+        ['T-1', 'T-2'],
+      );
+      expect(await store.count('drafts')).to.equal(1);
+      expect(logger.lines.find((l) => l.msg === 'store opened')?.obj).to.include({
+        rebuiltIndex: true,
+      });
+    });
+
+    it('rebuilds the indexes when the snapshot is garbage', async () => {
+      await seed();
+      await writeFile(layout.snapshot, '{"v":1,"walGen":');
+      const store = await openStore();
+      expect(await store.find('tickets', 'reporter', 'bob')).to.have.length(1);
+    });
+
+    it('rebuilds the indexes when an index is added or changed', async () => {
+      await seed();
+      const store = await openStore({
+        indexes: {
+          tickets: { ...contractIndexes.tickets, title: (t: { title: string }) => t.title },
+        },
+      });
+      expect((await store.find('tickets', 'title', '2')).map((d) => d.id)).to.deep.equal(['T-2']);
+    });
+
+    it('skips temp files left by an interrupted lowdb write when scanning', async () => {
+      await seed();
+      await rm(layout.snapshot);
+      const file = layout.docFile('tickets', 'T-1');
+      await appendFile(join(file, '..', `.${file.split('/').pop()}.tmp`), '{"half');
+      const store = await openStore();
+      expect(await store.count('tickets')).to.equal(2);
+    });
+  });
+});
