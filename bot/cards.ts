@@ -17,6 +17,10 @@ export const CARD_NAMES: readonly CardName[] = [
   'outageRefused',
   'message',
   'help',
+  'deskTicket',
+  'ticketNews',
+  'ticketStatus',
+  'ticketList',
 ];
 
 const templates = new Map<CardName, ACData.Template>(

@@ -15,7 +15,11 @@ export type CardName =
   | 'outageDone'
   | 'outageRefused'
   | 'message'
-  | 'help';
+  | 'help'
+  | 'deskTicket'
+  | 'ticketNews'
+  | 'ticketStatus'
+  | 'ticketList';
 
 export interface View {
   card: CardName;

@@ -14,7 +14,7 @@ import {
   startDraft,
 } from '../flows/outageFlow.js';
 import { messageView, outageView, refusedView, type View } from '../flows/views.js';
-import { ConflictError, type Store, StoreUnavailableError } from '../store/store.js';
+import { ConflictError, type Store, StoreUnavailableError, type WriteOp } from '../store/store.js';
 import { type Clock, formatClock, isTimeZone } from '../time.js';
 import { COLLECTIONS } from './collections.js';
 
@@ -34,6 +34,8 @@ export class OutageService {
       clock: Clock;
       logger: Logger;
       newId?: () => string;
+      /** The desk loop: writes that go with a new ticket (desk card, deadlines), and a call after. */
+      newTicket?: { ops(t: Ticket): WriteOp[]; created(t: Ticket): void };
     },
   ) {}
 
@@ -139,7 +141,9 @@ export class OutageService {
           { op: 'put', collection: COLLECTIONS.counters, id: 'tickets', value: { next: seq + 1 }, ifMatch: counter?.eTag ?? 'absent' },
           { op: 'put', collection: COLLECTIONS.tickets, id: ticket.id, value: ticket, ifMatch: 'absent' },
           { op: 'put', collection: COLLECTIONS.drafts, id: draft.id, value: { ...draft, step: 'done', ticketId: ticket.id }, ifMatch: draftETag },
+          ...(this.deps.newTicket?.ops(ticket) ?? []),
         ]);
+        this.deps.newTicket?.created(ticket);
         this.deps.logger.info({ ticketId: ticket.id, projectId: ticket.projectId }, 'outage ticket created');
         return ticket;
       } catch (err) {

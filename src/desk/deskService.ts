@@ -1,0 +1,324 @@
+import type { Directory } from '../directory.js';
+import type { Person, Ticket } from '../domain/ticket.js';
+import type { UserContext } from '../domain/user.js';
+import { messageView, type View } from '../flows/views.js';
+import type { Logger } from '../logger.js';
+import type { DeliveryError } from '../outbox/notifier.js';
+import { enqueueOps, newOutboxItem, type OutboxItem, type OutboxItemInput } from '../outbox/outboxItem.js';
+import { COLLECTIONS } from '../services/collections.js';
+import { type Deadline, deadlineDone, deadlineOps } from '../sla/deadlines.js';
+import { ConflictError, type Store, StoreUnavailableError, type WriteOp } from '../store/store.js';
+import type { Clock } from '../time.js';
+import { applyDeskAction, type DeskAction, type News } from './deskActions.js';
+import { deskCardView, newsView, statusView, ticketListView } from './deskViews.js';
+
+// The support desk loop (SPEC §5): the desk card, desk actions, the reporter's news, the SLA
+// clock's warning and escalation, and what happens when a message cannot be delivered. Every
+// state change and the messages it causes are one store write (outbox items + deadlines).
+
+const MAX_CONFLICT_RETRIES = 8;
+
+export interface DeskHooks {
+  /** Called after a write that enqueued messages, so delivery starts at once. */
+  wakeOutbox(): void;
+  /** Called after a write that set deadlines, so the scheduler knows them. */
+  deadlinesAdded(deadlines: { id: string; at: string }[]): void;
+}
+
+export class DeskService {
+  private hooks: DeskHooks = { wakeOutbox: () => {}, deadlinesAdded: () => {} };
+
+  constructor(private readonly deps: { store: Store; directory: Directory; clock: Clock; logger: Logger }) {}
+
+  /** Wired by the composition root once the outbox and scheduler exist. */
+  setHooks(hooks: DeskHooks): void {
+    this.hooks = hooks;
+  }
+
+  private get deskConversation(): string {
+    return this.deps.directory.desk.channel.channelId;
+  }
+
+  isDeskMember(user: { aadObjectId: string }): boolean {
+    return this.deps.directory.desk.members.some((m) => m.aadObjectId === user.aadObjectId.toLowerCase());
+  }
+
+  // ---- a new ticket ----------------------------------------------------------------------
+
+  /** The writes that go with a new ticket: its desk card, the linked channel's post, its deadlines. */
+  newTicketOps(t: Ticket): WriteOp[] {
+    const now = this.deps.clock.now();
+    const items: OutboxItemInput[] = [
+      {
+        id: `${t.id}:desk:card`,
+        op: 'post',
+        target: { conversationId: this.deskConversation },
+        payload: { kind: 'card', ...deskCardView(t, this.deps.directory, now) },
+        ticketId: t.id,
+      },
+    ];
+    const linked = this.linkedChannel(t);
+    if (linked)
+      items.push({
+        id: `${t.id}:linked:submitted`,
+        op: 'post',
+        target: { conversationId: linked },
+        payload: {
+          kind: 'card',
+          ...newsView(t, `${t.reporter.name} reported ${t.kind === 'outage' ? 'a production outage' : 'an incident'}: ${t.id}`, t.title, now),
+        },
+        ticketId: t.id,
+      });
+    return [...this.enqueue(items, now), ...deadlineOps(t.id, t.sla)];
+  }
+
+  /** After the ticket's write succeeded. */
+  ticketCreated(t: Ticket): void {
+    this.hooks.deadlinesAdded([
+      { id: `${t.id}:warn`, at: t.sla.warnAt },
+      { id: `${t.id}:escalate`, at: t.sla.dueAt },
+    ]);
+    this.hooks.wakeOutbox();
+  }
+
+  // ---- desk actions ------------------------------------------------------------------------
+
+  /** A button on the desk card. Returns the card as the clicker should now see it. */
+  async act(user: UserContext, action: DeskAction): Promise<View> {
+    const { store, directory, clock } = this.deps;
+    const id = action.data.ticketId;
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      const stored = await store.get<Ticket>(COLLECTIONS.tickets, id);
+      if (!stored) return messageView('Ticket not found', `There is no ticket ${id}.`);
+      const ticket = stored.value;
+      const now = clock.now();
+      if (!this.isDeskMember(user))
+        return deskCardView(ticket, directory, now, {
+          notice: `Only members of ${directory.desk.name} can act on tickets. Nothing was changed.`,
+        });
+      const actor: Person = { aadObjectId: user.aadObjectId, name: user.name };
+      const org = directory.organizations.find((o) => o.id === ticket.orgId);
+      const project = org?.projects.find((p) => p.id === ticket.projectId);
+      const result = applyDeskAction(ticket, action, {
+        now,
+        actor,
+        queues: directory.desk.queues,
+        plan: project?.supportPlan ?? 'subscription',
+        slaTable: directory.sla.table,
+        timeZone: org?.timeZone ?? 'UTC',
+        businessHours: org?.businessHours ?? { start: '09:00', end: '17:00', days: [1, 2, 3, 4, 5] },
+        warningLeadMinutes: directory.sla.warningLeadMinutes,
+      });
+      if (!result.changed) return deskCardView(ticket, directory, now, { errors: result.errors });
+      const next = result.ticket;
+      const slaChanged = next.sla.dueAt !== ticket.sla.dueAt;
+      const ops: WriteOp[] = [
+        { op: 'put', collection: COLLECTIONS.tickets, id, value: next, ifMatch: stored.eTag },
+        ...this.enqueue([this.deskCardUpdate(next, now), ...this.newsItems(next, result.news, now)], now),
+        ...(slaChanged ? deadlineOps(id, next.sla) : []),
+      ];
+      try {
+        await store.write(ops);
+      } catch (err) {
+        if (err instanceof ConflictError) continue; // another engineer got there first: decide again
+        if (err instanceof StoreUnavailableError) {
+          this.deps.logger.error({ err, ticketId: id }, 'cannot save a desk action');
+          return deskCardView(ticket, directory, now, { notice: "Couldn't save that just now; nothing changed. Try again." });
+        }
+        throw err;
+      }
+      this.deps.logger.info({ ticketId: id, verb: action.verb, by: actor.aadObjectId }, 'desk action');
+      if (slaChanged)
+        this.hooks.deadlinesAdded([
+          { id: `${id}:warn`, at: next.sla.warnAt },
+          { id: `${id}:escalate`, at: next.sla.dueAt },
+        ]);
+      this.hooks.wakeOutbox();
+      return deskCardView(next, directory, now);
+    }
+    throw new Error(`ticket ${id}: too many concurrent changes`);
+  }
+
+  // ---- the SLA clock -----------------------------------------------------------------------
+
+  /** A warning or escalation deadline is due. Writes its work and removes it in one batch. */
+  async onDeadline(d: Deadline, eTag: string): Promise<void> {
+    const { store, directory, clock } = this.deps;
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      const stored = await store.get<Ticket>(COLLECTIONS.tickets, d.ticketId);
+      const t = stored?.value;
+      const now = clock.now();
+      const obsolete = !t || t.acknowledged || t.status === 'resolved' || t.sla.dueAt !== d.slaDueAt;
+      const already = t && (d.kind === 'warn' ? t.sla.warnedAt : t.sla.escalatedAt);
+      if (obsolete || already) {
+        await store.write([deadlineDone(d, eTag)]);
+        return;
+      }
+      const next: Ticket = { ...t, rev: t.rev + 1, sla: { ...t.sla }, timeline: [...t.timeline] };
+      const system: Person = { aadObjectId: 'system', name: 'SLA clock' };
+      const items: OutboxItemInput[] = [];
+      const what = t.sla.kind === 'acknowledgement' ? 'acknowledgement' : 'first response';
+      if (d.kind === 'warn') {
+        next.sla.warnedAt = now.toISOString();
+        const left = Math.max(0, Math.round((Date.parse(t.sla.dueAt) - now.getTime()) / 60_000));
+        const text = `${t.id} (severity ${t.severity}) is not acknowledged: the ${what} is due in ${left} minutes.`;
+        next.timeline.push({ at: now.toISOString(), by: system, type: 'warning', text });
+        items.push(this.deskReply(t.id, 'warn', { kind: 'text', text: `⚠️ ${text}` }));
+      } else {
+        next.sla.escalatedAt = now.toISOString();
+        const contacts = directory.desk.escalationContacts;
+        const text = `${t.id} (severity ${t.severity}) missed its ${what} deadline and is escalated.`;
+        next.timeline.push({ at: now.toISOString(), by: system, type: 'escalated', text });
+        items.push(
+          this.deskReply(t.id, 'escalate', {
+            kind: 'text',
+            text: `🚨 ESCALATION: ${text}${contacts.length ? ` ${contacts.map((c) => `<at>${c.name}</at>`).join(' ')}` : ''}`,
+            mentions: contacts.map((c) => ({ id: c.aadObjectId, name: c.name })),
+          }),
+          ...this.newsItems(
+            next,
+            [
+              {
+                audience: 'reporter',
+                event: 'escalated',
+                title: `${t.id} escalated`,
+                text: `Your ${t.kind === 'outage' ? 'outage' : 'incident'} was not ${what === 'acknowledgement' ? 'acknowledged' : 'answered'} within its target, so it has been escalated to the support managers. You will hear here as soon as an engineer takes it.`,
+              },
+            ],
+            now,
+          ),
+        );
+      }
+      items.push(this.deskCardUpdate(next, now));
+      try {
+        await store.write([
+          { op: 'put', collection: COLLECTIONS.tickets, id: t.id, value: next, ifMatch: stored!.eTag },
+          deadlineDone(d, eTag),
+          ...this.enqueue(items, now),
+        ]);
+      } catch (err) {
+        if (err instanceof ConflictError && err.collection === COLLECTIONS.tickets) continue;
+        if (err instanceof ConflictError) return; // the deadline itself was handled meanwhile
+        throw err;
+      }
+      this.deps.logger.warn({ ticketId: t.id, kind: d.kind }, d.kind === 'warn' ? 'SLA warning' : 'SLA escalation');
+      this.hooks.wakeOutbox();
+      return;
+    }
+  }
+
+  // ---- delivery outcomes (outbox hooks) ------------------------------------------------------
+
+  /** Remembers where the desk card landed, so later updates edit it. */
+  async onSent(item: OutboxItem, result: { activityId?: string }): Promise<WriteOp[]> {
+    if (!item.ticketId || !item.id.endsWith(':desk:card') || !result.activityId) return [];
+    const stored = await this.deps.store.get<Ticket>(COLLECTIONS.tickets, item.ticketId);
+    if (!stored) return [];
+    const value = { ...stored.value, deskCard: { conversationId: item.target.conversationId, activityId: result.activityId } };
+    return [{ op: 'put', collection: COLLECTIONS.tickets, id: item.ticketId, value, ifMatch: stored.eTag }];
+  }
+
+  /** A message could not be delivered (bot removed, conversation gone): record it, tell the desk. */
+  async onPermanentFailure(item: OutboxItem, error: DeliveryError): Promise<WriteOp[]> {
+    if (!item.ticketId) return [];
+    const stored = await this.deps.store.get<Ticket>(COLLECTIONS.tickets, item.ticketId);
+    if (!stored) return [];
+    const now = this.deps.clock.now();
+    const t = stored.value;
+    const message = error.message;
+    const next: Ticket = {
+      ...t,
+      rev: t.rev + 1,
+      deliveryProblems: [...t.deliveryProblems, { at: now.toISOString(), conversationId: item.target.conversationId, message }],
+      timeline: [
+        ...t.timeline,
+        { at: now.toISOString(), by: { aadObjectId: 'system', name: 'Delivery' }, type: 'delivery-failed', text: `A message to ${item.target.conversationId} could not be delivered (${message}).` },
+      ],
+    };
+    const ops: WriteOp[] = [{ op: 'put', collection: COLLECTIONS.tickets, id: t.id, value: next, ifMatch: stored.eTag }];
+    // Tell the desk, unless the desk itself is what cannot be reached (that would loop).
+    if (item.conversationId !== this.deskConversation)
+      ops.push(...this.enqueue([this.deskCardUpdate(next, now)], now));
+    return ops;
+  }
+
+  // ---- reading -----------------------------------------------------------------------------
+
+  /** "status OUT-100001": visible to its reporter, members of its project (same tenant) and the desk. */
+  async status(user: UserContext, ticketId: string): Promise<View> {
+    const id = ticketId.trim().toUpperCase();
+    const stored = await this.deps.store.get<Ticket>(COLLECTIONS.tickets, id);
+    if (!stored || !this.canSee(user, stored.value))
+      return messageView('Ticket not found', `I can't find ${id} among the tickets you can see. Type “my tickets” for yours.`);
+    return statusView(stored.value, this.deps.directory, this.deps.clock.now());
+  }
+
+  /** "my tickets": the user's own tickets, newest first. */
+  async myTickets(user: UserContext): Promise<View> {
+    const mine = await this.deps.store.find<Ticket>(COLLECTIONS.tickets, 'reporter', user.aadObjectId.toLowerCase());
+    const tickets = mine
+      .map((d) => d.value)
+      .filter((t) => t.tenantId === user.tenantId.toLowerCase())
+      .sort((a, b) => b.submittedAt.localeCompare(a.submittedAt))
+      .slice(0, 20);
+    return ticketListView(tickets, this.deps.clock.now(), mine.length > 20 ? `The 20 newest of ${mine.length}.` : '');
+  }
+
+  private canSee(user: UserContext, t: Ticket): boolean {
+    if (this.isDeskMember(user)) return true;
+    if (t.tenantId !== user.tenantId.toLowerCase()) return false;
+    if (t.reporter.aadObjectId === user.aadObjectId.toLowerCase()) return true;
+    const org = this.deps.directory.organizations.find((o) => o.id === t.orgId);
+    return !!org?.projects.find((p) => p.id === t.projectId)?.members.some((m) => m.aadObjectId === user.aadObjectId.toLowerCase());
+  }
+
+  // ---- message building ----------------------------------------------------------------------
+
+  private enqueue(items: OutboxItemInput[], now: Date): WriteOp[] {
+    return enqueueOps(items.map((i) => newOutboxItem(i, now)));
+  }
+
+  private linkedChannel(t: Ticket): string | undefined {
+    const org = this.deps.directory.organizations.find((o) => o.id === t.orgId);
+    return org?.projects.find((p) => p.id === t.projectId)?.linkedChannel?.channelId;
+  }
+
+  private deskCardUpdate(t: Ticket, now: Date): OutboxItemInput {
+    return {
+      id: `${t.id}:desk:card:r${t.rev}`,
+      op: 'update',
+      target: { conversationId: this.deskConversation, activityOf: `${t.id}:desk:card` },
+      payload: { kind: 'card', ...deskCardView(t, this.deps.directory, now) },
+      ticketId: t.id,
+    };
+  }
+
+  private deskReply(ticketId: string, event: string, payload: OutboxItemInput['payload']): OutboxItemInput {
+    return {
+      id: `${ticketId}:desk:${event}`,
+      op: 'reply',
+      target: { conversationId: this.deskConversation, threadOf: `${ticketId}:desk:card` },
+      payload,
+      ticketId,
+    };
+  }
+
+  /** The reporter's conversation (a thread reply where it was a channel) and the linked channel. */
+  private newsItems(t: Ticket, news: News[], now: Date): OutboxItemInput[] {
+    const items: OutboxItemInput[] = [];
+    for (const n of news.filter((x) => x.audience === 'reporter')) {
+      const payload = { kind: 'card' as const, ...newsView(t, n.title, n.text, now) };
+      items.push({ id: `${t.id}:${n.event}:reporter`, op: 'post', target: { conversationId: t.origin.conversationId }, payload, ticketId: t.id });
+      const linked = this.linkedChannel(t);
+      if (linked)
+        items.push({
+          id: `${t.id}:${n.event}:linked`,
+          op: 'reply',
+          target: { conversationId: linked, threadOf: `${t.id}:linked:submitted` },
+          payload,
+          ticketId: t.id,
+        });
+    }
+    return items;
+  }
+}

@@ -1,0 +1,150 @@
+import type { Directory } from '../directory.js';
+import type { Ticket } from '../domain/ticket.js';
+import type { View } from '../flows/views.js';
+import { formatClock, formatDateTime } from '../time.js';
+
+// What the desk card, the reporter's news and the status card show, computed from a ticket.
+
+const DESK_ERROR_FIELDS = ['ticket', 'updateText', 'transferTo', 'severity', 'transferReason', 'resolution'];
+
+const STATUS_LABELS: Record<Ticket['status'], string> = {
+  submitted: 'Waiting for acknowledgement',
+  acknowledged: 'Acknowledged, in progress',
+  resolved: 'Resolved',
+};
+
+export type SlaState = 'due' | 'met' | 'missed' | 'overdue';
+
+/** Where the SLA clock stands at `now`. */
+export function slaState(t: Ticket, now: Date): SlaState {
+  if (t.acknowledged) return t.acknowledged.met ? 'met' : 'missed';
+  if (t.status === 'resolved') return now.getTime() <= Date.parse(t.sla.dueAt) ? 'met' : 'missed';
+  return now.getTime() <= Date.parse(t.sla.dueAt) ? 'due' : 'overdue';
+}
+
+/** One line on the SLA clock, e.g. "Acknowledgement due by 9:30 AM EST (30 minutes, 24x7)". */
+export function slaLine(t: Ticket, now: Date): string {
+  const what = t.sla.kind === 'acknowledgement' ? 'Acknowledgement' : 'First response';
+  const due = formatClock(t.sla.dueAt, t.timeZone);
+  switch (slaState(t, now)) {
+    case 'due':
+      return `${what} due by ${due} (${t.sla.target})`;
+    case 'overdue':
+      return `${what} OVERDUE since ${due} (${t.sla.target})`;
+    case 'met':
+      return t.acknowledged
+        ? `${what} met: ${t.acknowledged.minutes} minutes after submission (due by ${due})`
+        : `Resolved before the ${what.toLowerCase()} deadline (${due})`;
+    case 'missed':
+      return t.acknowledged
+        ? `${what} missed: ${t.acknowledged.minutes} minutes after submission (due by ${due})`
+        : `Resolved after the ${what.toLowerCase()} deadline (${due})`;
+  }
+}
+
+function timelineRows(t: Ticket, last = 8) {
+  return t.timeline.slice(-last).map((e) => ({
+    when: formatClock(e.at, t.timeZone),
+    who: e.by.name,
+    text: e.text,
+  }));
+}
+
+function facts(t: Ticket, directory: Directory) {
+  const queue = directory.desk.queues.find((q) => q.id === t.queue)?.name ?? t.queue;
+  return [
+    { title: 'Severity', value: t.severity === 'A' ? 'A (Critical)' : t.severity },
+    { title: 'Type', value: t.kind === 'outage' ? 'Production outage' : 'Support incident' },
+    { title: 'Project', value: t.projectName },
+    { title: 'Environment', value: t.environmentName },
+    ...(t.scenarioTitle ? [{ title: 'Scenario', value: t.scenarioTitle }] : []),
+    { title: 'Queue', value: queue },
+    { title: 'Assigned to', value: t.assignee?.name ?? 'Nobody yet' },
+    { title: 'Reporter', value: t.reporter.name },
+    { title: 'Contact', value: `${t.contact.name}, ${t.contact.email}, ${t.contact.phone}` },
+    { title: 'Submitted', value: formatDateTime(t.submittedAt, t.timeZone) },
+  ];
+}
+
+export function deskCardView(
+  t: Ticket,
+  directory: Directory,
+  now: Date,
+  extras: { errors?: Record<string, string>; notice?: string } = {},
+): View {
+  const state = slaState(t, now);
+  return {
+    card: 'deskTicket',
+    data: {
+      ticketId: t.id,
+      rev: t.rev,
+      headline: `${t.id}: ${t.title}`,
+      status: STATUS_LABELS[t.status],
+      sla: slaLine(t, now),
+      slaColor: state === 'due' ? 'Warning' : state === 'met' ? 'Good' : 'Attention',
+      facts: facts(t, directory),
+      details: t.details,
+      resolution: t.resolution ?? '',
+      timeline: timelineRows(t),
+      problems: t.deliveryProblems.map((p) => ({ text: `Could not deliver to ${p.conversationId}: ${p.message}` })),
+      isOpen: t.status !== 'resolved',
+      canAcknowledge: !t.acknowledged && t.status !== 'resolved',
+      canReopen: t.status === 'resolved',
+      transferChoices: [
+        ...(t.kind === 'outage' ? [{ id: 'incident', title: 'Not an outage: make it a normal incident' }] : []),
+        ...directory.desk.queues.filter((q) => q.id !== t.queue).map((q) => ({ id: q.id, title: `Queue: ${q.name}` })),
+      ],
+      canTransfer: t.status !== 'resolved',
+      errors: Object.fromEntries(DESK_ERROR_FIELDS.map((f) => [f, extras.errors?.[f] ?? ''])),
+      notice: extras.notice ?? '',
+    },
+  };
+}
+
+/** A message to the reporter (or the desk) about a change, naming the ticket. */
+export function newsView(t: Ticket, title: string, text: string, now: Date): View {
+  return {
+    card: 'ticketNews',
+    data: {
+      title,
+      text,
+      ticketId: t.id,
+      status: STATUS_LABELS[t.status],
+      sla: slaLine(t, now),
+      project: `${t.projectName} (${t.environmentName})`,
+    },
+  };
+}
+
+/** "status <ticket>": the ticket and its whole timeline. */
+export function statusView(t: Ticket, directory: Directory, now: Date): View {
+  return {
+    card: 'ticketStatus',
+    data: {
+      headline: `${t.id}: ${t.title}`,
+      status: STATUS_LABELS[t.status],
+      sla: slaLine(t, now),
+      facts: facts(t, directory),
+      resolution: t.resolution ?? '',
+      timeline: timelineRows(t, 50),
+    },
+  };
+}
+
+/** "my tickets": newest first, with where each stands. */
+export function ticketListView(tickets: Ticket[], now: Date, intro = ''): View {
+  return {
+    card: 'ticketList',
+    data: {
+      intro,
+      empty: tickets.length === 0,
+      tickets: tickets.map((t) => ({
+        ticketId: t.id,
+        line: `${t.id} · ${t.kind === 'outage' ? 'Outage' : 'Incident'} · Severity ${t.severity} · ${STATUS_LABELS[t.status]}`,
+        title: t.title,
+        sla: slaLine(t, now),
+        latest: t.timeline.at(-1)?.text ?? '',
+      })),
+    },
+  };
+}

@@ -1,0 +1,570 @@
+// The dispatcher: delivers pending outbox items at least once, in order per conversation, within
+// Teams' rate limits, retrying transient failures and recording permanent ones.
+//
+// One instance per store (the lowdb store is single-process anyway): it is the only writer of an
+// item once enqueued. Every item change is one store write with ifMatch on the item's eTag.
+
+import type { Logger } from '../logger.js';
+import { ConflictError, type Store, type StoredDoc, type WriteOp } from '../store/store.js';
+import type { Clock } from '../time.js';
+import { DeliveryError, toDeliveryError, type Notifier } from './notifier.js';
+import { backoffMs, compareSeq, OUTBOX_COLLECTION, OutboxItem } from './outboxItem.js';
+import { SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS, type RateWindow } from './rateLimit.js';
+import { systemTimers, type TimerHandle, type Timers } from './timers.js';
+
+export interface OutboxPolicy {
+  /** Attempts before a transiently failing item is given up (default 12: about 14 minutes). */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Per-conversation send limits (default Teams': 7 per second, 60 per 30 seconds). */
+  perConversation: RateWindow[];
+  /** Sends in flight across all conversations. */
+  maxConcurrentSends: number;
+  /** A send that has not settled by then counts as a transient failure (it may still arrive). */
+  sendTimeoutMs: number;
+  /** Re-reads the pending index this often, for items enqueued without wake(). */
+  pollIntervalMs: number;
+  /** First wait before re-recording an outcome the store refused (doubles up to maxDelayMs). */
+  storeRetryMs: number;
+}
+
+export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = {
+  maxAttempts: 12,
+  baseDelayMs: 500,
+  maxDelayMs: 5 * 60_000,
+  perConversation: TEAMS_CONVERSATION_LIMITS,
+  maxConcurrentSends: 16,
+  sendTimeoutMs: 60_000,
+  pollIntervalMs: 15_000,
+  storeRetryMs: 1_000,
+};
+
+/** Extra writes for the batch that settles an item (e.g. the ticket's timeline, a desk warning). */
+export type SettleHook<A> = (item: OutboxItem, arg: A) => WriteOp[] | Promise<WriteOp[]>;
+
+export interface OutboxDeps {
+  store: Store;
+  notifier: Notifier;
+  clock: Clock;
+  logger: Logger;
+  /** Written with the item marked sent, e.g. the desk card's activity id on the ticket. */
+  onSent?: SettleHook<{ activityId?: string }>;
+  /**
+   * Written with the item marked failed, e.g. a timeline entry and a warning to the desk (enqueued
+   * with enqueueOps). Never enqueue a warning about a warning that failed: it would loop.
+   */
+  onPermanentFailure?: SettleHook<DeliveryError>;
+  policy?: Partial<OutboxPolicy>;
+  timers?: Timers;
+  /** Jitter source in [0, 1). */
+  random?: () => number;
+}
+
+type Outcome =
+  | { kind: 'sent'; activityId?: string; at: string }
+  | { kind: 'failed'; error: DeliveryError; at: string }
+  | { kind: 'retry'; error: DeliveryError; nextAttemptAt: string };
+
+interface Entry {
+  doc: StoredDoc<OutboxItem>;
+  /** Delivered or given up, but the store refused the record: record again before anything else. */
+  unrecorded?: { outcome: Outcome; retryAt: number; failures: number };
+  /** Waits for this item (threadOf / activityOf) to be delivered first. */
+  blockedOn?: string;
+  /** Memory-only hold (ms) after the store could not be read for this item. */
+  notBefore?: number;
+}
+
+const HOOK_CONFLICT_RETRIES = 5;
+
+/** Delivers the outbox. start() after the store opens; stop() before it closes. */
+export class Outbox {
+  private readonly policy: OutboxPolicy;
+  private readonly timers: Timers;
+  private readonly random: () => number;
+  private readonly log: Logger;
+  private readonly limiter: SlidingWindowLimiter;
+
+  private readonly entries = new Map<string, Entry>(); // pending items by id
+  private readonly busy = new Set<string>(); // conversations with a send or record in flight
+  private readonly inFlight = new Set<Promise<void>>();
+  // Guards refresh() against snapshots older than our own writes: id -> write tick.
+  private readonly writtenAt = new Map<string, number>();
+  private tick = 0;
+
+  private started = false;
+  private stopped = false;
+  private dirty = false;
+  private pumpQueued = false;
+  private pumping = false;
+  private pumpAgain = false;
+  private timer?: TimerHandle;
+  private timerAt = Infinity;
+  private lastRefreshAt = -Infinity;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly deps: OutboxDeps) {
+    this.policy = { ...DEFAULT_OUTBOX_POLICY, ...deps.policy };
+    this.timers = deps.timers ?? systemTimers;
+    this.random = deps.random ?? Math.random;
+    this.log = deps.logger.child({ module: 'outbox' });
+    this.limiter = new SlidingWindowLimiter(this.policy.perConversation);
+  }
+
+  /** Loads the pending items (so a restart resumes) and starts delivering. */
+  async start(): Promise<void> {
+    if (this.started) throw new Error('Outbox already started');
+    this.started = true;
+    await this.refresh();
+    this.log.info({ pending: this.entries.size }, 'outbox started');
+    this.kick();
+  }
+
+  /** Call after a write that enqueued items: delivery starts now, not at the next poll. */
+  wake(): void {
+    if (!this.started || this.stopped) return;
+    this.dirty = true;
+    this.kick();
+  }
+
+  /** Takes no new work and waits for sends (and their records) in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clearTimer();
+    while (this.inFlight.size > 0 || this.pumping) {
+      await Promise.all([...this.inFlight]);
+      if (this.pumping) await new Promise<void>((r) => this.idleWaiters.push(r));
+    }
+    this.resolveIdle();
+  }
+
+  /** Resolves once nothing is in flight and nothing pending is due now (the rest waits). */
+  idle(): Promise<void> {
+    if (this.quiescent()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Pending items known to this dispatcher. */
+  get pendingCount(): number {
+    return this.entries.size;
+  }
+
+  private quiescent(): boolean {
+    return !this.pumpQueued && !this.pumping && this.inFlight.size === 0;
+  }
+
+  private resolveIdle(): void {
+    if (!this.quiescent() && !this.stopped) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => void this.runPump());
+  }
+
+  private async runPump(): Promise<void> {
+    this.pumpQueued = false;
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        if (this.dirty) {
+          this.dirty = false;
+          await this.refresh();
+        }
+        if (!this.stopped) this.dispatch();
+      } while (this.pumpAgain && !this.stopped);
+    } catch (err) {
+      // refresh() failed (store unavailable): the poll timer set below tries again.
+      this.dirty = true;
+      this.log.error({ err }, 'outbox could not read pending items');
+    } finally {
+      this.pumping = false;
+      if (!this.stopped) this.armTimer();
+      this.resolveIdle();
+    }
+  }
+
+  /** Replaces the in-memory view with the store's pending items, keeping our newer versions. */
+  private async refresh(): Promise<void> {
+    const since = this.tick;
+    this.lastRefreshAt = this.deps.clock.now().getTime();
+    const docs = await this.deps.store.find<unknown>(OUTBOX_COLLECTION, 'pending', 'pending');
+    const seen = new Set<string>();
+    for (const raw of docs) {
+      seen.add(raw.id);
+      // A write of ours that finished after the read began may not be in this snapshot.
+      if ((this.writtenAt.get(raw.id) ?? -1) >= since) continue;
+      if (this.entries.has(raw.id) && this.inFlightItem(raw.id)) continue;
+      const parsed = OutboxItem.safeParse(raw.value);
+      if (!parsed.success) {
+        await this.quarantine(raw, parsed.error.message);
+        continue;
+      }
+      if (parsed.data.status !== 'pending') continue;
+      const current = this.entries.get(raw.id);
+      if (current && current.doc.eTag === raw.eTag) continue;
+      this.entries.set(raw.id, { doc: { id: raw.id, eTag: raw.eTag, value: parsed.data } });
+    }
+    for (const id of [...this.entries.keys()]) {
+      const fresh = (this.writtenAt.get(id) ?? -1) >= since;
+      if (!seen.has(id) && !fresh && !this.inFlightItem(id)) this.entries.delete(id);
+    }
+    for (const [id, t] of this.writtenAt) if (t < since) this.writtenAt.delete(id);
+  }
+
+  private inFlightItem(id: string): boolean {
+    const entry = this.entries.get(id);
+    return entry !== undefined && this.busy.has(entry.doc.value.conversationId);
+  }
+
+  /** A stored item this code cannot read: mark it failed so it is visible and never blocks. */
+  private async quarantine(raw: StoredDoc<unknown>, reason: string): Promise<void> {
+    this.log.error({ itemId: raw.id, reason }, 'outbox item is invalid; marked failed');
+    const value = {
+      ...(raw.value as object),
+      status: 'failed',
+      lastError: `invalid item: ${reason}`,
+    };
+    try {
+      await this.deps.store.write([
+        { op: 'put', collection: OUTBOX_COLLECTION, id: raw.id, value, ifMatch: raw.eTag },
+      ]);
+    } catch (err) {
+      this.log.error({ err, itemId: raw.id }, 'could not mark invalid outbox item failed');
+    }
+  }
+
+  /** Starts the head of every free conversation that is due; sets the timer for the next one. */
+  private dispatch(): void {
+    const now = this.deps.clock.now().getTime();
+    const heads = new Map<string, Entry>();
+    for (const entry of this.entries.values()) {
+      const conv = entry.doc.value.conversationId;
+      const head = heads.get(conv);
+      if (!head || compareSeq(entry.doc.value, head.doc.value) < 0) heads.set(conv, entry);
+    }
+    for (const [conv, head] of [...heads].sort(([, a], [, b]) =>
+      compareSeq(a.doc.value, b.doc.value),
+    )) {
+      if (this.busy.has(conv)) continue;
+      if (this.inFlight.size >= this.policy.maxConcurrentSends) break;
+      if (head.unrecorded) {
+        if (head.unrecorded.retryAt <= now)
+          this.run(conv, () => this.record(head, head.unrecorded!.outcome));
+        continue;
+      }
+      if (head.blockedOn && this.entries.has(head.blockedOn)) continue; // woken when it settles
+      head.blockedOn = undefined;
+      if (this.dueAt(conv, head, now) <= now) this.run(conv, () => this.attempt(head));
+    }
+  }
+
+  private dueAt(conv: string, head: Entry, now: number): number {
+    if (head.unrecorded) return head.unrecorded.retryAt;
+    const scheduled = Math.max(Date.parse(head.doc.value.nextAttemptAt), head.notBefore ?? 0);
+    return Math.max(scheduled, this.limiter.freeAt(conv, now));
+  }
+
+  /** A timer for the earliest time a waiting head becomes due, or the next poll. */
+  private armTimer(): void {
+    const now = this.deps.clock.now().getTime();
+    const pollAt = this.lastRefreshAt + this.policy.pollIntervalMs;
+    const full = this.inFlight.size >= this.policy.maxConcurrentSends; // a finishing send kicks
+    let next = Math.max(now, pollAt);
+    const heads = new Set<string>();
+    const ordered = [...this.entries.values()].sort((a, b) => compareSeq(a.doc.value, b.doc.value));
+    for (const entry of ordered) {
+      const conv = entry.doc.value.conversationId;
+      if (heads.has(conv)) continue;
+      heads.add(conv);
+      if (this.busy.has(conv) || entry.blockedOn) continue;
+      const due = this.dueAt(conv, entry, now);
+      if (due <= now && full) continue;
+      next = Math.min(next, Math.max(due, now));
+    }
+    if (this.timer && this.timerAt === next) return;
+    this.clearTimer();
+    this.timerAt = next;
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      if (this.deps.clock.now().getTime() >= this.lastRefreshAt + this.policy.pollIntervalMs)
+        this.dirty = true;
+      this.kick();
+    }, next - now);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+
+  private run(conv: string, task: () => Promise<void>): void {
+    this.busy.add(conv);
+    const p: Promise<void> = task()
+      .catch((err) => this.log.error({ err, conversationId: conv }, 'outbox task failed'))
+      .finally(() => {
+        this.busy.delete(conv);
+        this.inFlight.delete(p);
+        this.kick();
+        this.resolveIdle();
+      });
+    this.inFlight.add(p);
+  }
+
+  /** One delivery attempt of a conversation's head, then its outcome recorded. */
+  private async attempt(entry: Entry): Promise<void> {
+    const item = entry.doc.value;
+    let resolved: OutboxItem | DeliveryError | 'blocked';
+    try {
+      resolved = await this.resolveTarget(entry);
+    } catch (err) {
+      this.log.error({ err, itemId: item.id }, 'outbox could not read a referenced item');
+      entry.notBefore = this.deps.clock.now().getTime() + this.policy.storeRetryMs;
+      return;
+    }
+    if (resolved === 'blocked') return;
+    if (resolved instanceof DeliveryError) {
+      await this.record(entry, { kind: 'failed', error: resolved, at: this.nowIso() });
+      return;
+    }
+    let outcome: Outcome;
+    try {
+      const result = await this.withTimeout(this.deps.notifier.send(resolved));
+      outcome = { kind: 'sent', activityId: result.activityId, at: this.nowIso() };
+    } catch (err) {
+      outcome = this.failure(item, toDeliveryError(err, this.deps.clock.now()));
+    }
+    // Counted when the send settles, not when it starts: the service saw it at some point in
+    // between, and the next send of this conversation starts later still, so however long the
+    // request took, the service never sees more than the limit in any window.
+    this.limiter.record(item.conversationId, this.deps.clock.now().getTime());
+    await this.record(entry, outcome);
+  }
+
+  private failure(item: OutboxItem, error: DeliveryError): Outcome {
+    const attempts = item.attempts + 1;
+    if (error.permanent) return { kind: 'failed', error, at: this.nowIso() };
+    if (attempts >= this.policy.maxAttempts) {
+      const gaveUp = new DeliveryError(`gave up after ${attempts} attempts: ${error.message}`, {
+        status: error.status,
+        permanent: true,
+        cause: error,
+      });
+      return { kind: 'failed', error: gaveUp, at: this.nowIso() };
+    }
+    // Retry-After is the service's own word: wait exactly that, not a jittered guess.
+    const delay = error.retryAfterMs ?? backoffMs(attempts, this.policy, this.random);
+    const nextAttemptAt = new Date(this.deps.clock.now().getTime() + delay).toISOString();
+    return { kind: 'retry', error, nextAttemptAt };
+  }
+
+  /** Fills in threadId / activityId from the item named by threadOf / activityOf. */
+  private async resolveTarget(entry: Entry): Promise<OutboxItem | DeliveryError | 'blocked'> {
+    const item = entry.doc.value;
+    const { threadOf, activityOf } = item.target;
+    const target = { ...item.target };
+    for (const [ref, field] of [
+      [threadOf, 'threadId'],
+      [activityOf, 'activityId'],
+    ] as const) {
+      if (!ref || target[field]) continue;
+      const doc = await this.deps.store.get<OutboxItem>(OUTBOX_COLLECTION, ref);
+      if (!doc)
+        return new DeliveryError(`referenced outbox item ${ref} does not exist`, {
+          permanent: true,
+        });
+      if (doc.value.status === 'failed')
+        return new DeliveryError(`referenced message ${ref} was never delivered`, {
+          permanent: true,
+        });
+      if (doc.value.status === 'pending') {
+        // Known: woken when it settles. Not loaded yet: look again after a refresh and a pause.
+        if (this.entries.has(ref)) entry.blockedOn = ref;
+        else {
+          entry.notBefore = this.deps.clock.now().getTime() + this.policy.baseDelayMs;
+          this.dirty = true;
+        }
+        return 'blocked';
+      }
+      if (!doc.value.sentActivityId)
+        return new DeliveryError(`referenced message ${ref} has no activity id`, {
+          permanent: true,
+        });
+      target[field] = doc.value.sentActivityId;
+    }
+    return { ...item, target };
+  }
+
+  private withTimeout<T>(p: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const t = this.timers.setTimeout(() => {
+        reject(
+          new DeliveryError(`no answer in ${this.policy.sendTimeoutMs} ms`, { permanent: false }),
+        );
+      }, this.policy.sendTimeoutMs);
+      p.then(
+        (v) => {
+          this.timers.clearTimeout(t);
+          resolve(v);
+        },
+        (e: unknown) => {
+          this.timers.clearTimeout(t);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  /** Writes the outcome with ifMatch on the item; a settle writes its hook's ops in the same batch. */
+  private async record(entry: Entry, outcome: Outcome): Promise<void> {
+    const { store } = this.deps;
+    for (let tries = 0; ; tries++) {
+      const item = entry.doc.value;
+      const next = applyOutcome(item, outcome);
+      // A hook whose writes keep conflicting must not keep the item unrecorded (and resent).
+      const hookOps = tries < HOOK_CONFLICT_RETRIES ? await this.hookOps(next, outcome) : [];
+      if (tries === HOOK_CONFLICT_RETRIES && outcome.kind !== 'retry')
+        this.log.error(
+          { itemId: item.id },
+          'outbox settle hook kept conflicting; recording without its writes',
+        );
+      const ops: WriteOp[] = [
+        {
+          op: 'put',
+          collection: OUTBOX_COLLECTION,
+          id: item.id,
+          value: next,
+          ifMatch: entry.doc.eTag,
+        },
+        ...hookOps,
+      ];
+      try {
+        const [eTag] = await store.write(ops);
+        this.writtenAt.set(item.id, ++this.tick);
+        // A hook may enqueue messages (a warning to the desk): pick them up at once.
+        if (hookOps.some((op) => op.collection === OUTBOX_COLLECTION)) this.dirty = true;
+        this.settled(entry, { id: item.id, value: next, eTag: eTag! }, outcome);
+        return;
+      } catch (err) {
+        if (err instanceof ConflictError && tries < HOOK_CONFLICT_RETRIES + 1) {
+          if (err.collection === OUTBOX_COLLECTION && err.id === item.id) {
+            const fresh = await store.get<OutboxItem>(OUTBOX_COLLECTION, item.id);
+            if (!fresh || fresh.value.status !== 'pending') {
+              this.log.warn({ itemId: item.id }, 'outbox item changed by someone else; left as is');
+              this.entries.delete(item.id);
+              return;
+            }
+            entry.doc = fresh;
+          }
+          continue; // a hook's op was stale: the hook reads again
+        }
+        this.unrecorded(entry, outcome, err);
+        return;
+      }
+    }
+  }
+
+  private async hookOps(item: OutboxItem, outcome: Outcome): Promise<WriteOp[]> {
+    try {
+      if (outcome.kind === 'sent' && this.deps.onSent)
+        return await this.deps.onSent(item, { activityId: outcome.activityId });
+      if (outcome.kind === 'failed' && this.deps.onPermanentFailure)
+        return await this.deps.onPermanentFailure(item, outcome.error);
+    } catch (err) {
+      // The item is still recorded (failed items stay findable by the `failed` index).
+      this.log.error(
+        { err, itemId: item.id },
+        'outbox settle hook threw; recording without its writes',
+      );
+    }
+    return [];
+  }
+
+  private settled(entry: Entry, doc: StoredDoc<OutboxItem>, outcome: Outcome): void {
+    const item = doc.value;
+    const log = { itemId: item.id, conversationId: item.conversationId, attempts: item.attempts };
+    if (outcome.kind === 'retry') {
+      entry.doc = doc;
+      entry.unrecorded = undefined;
+      this.log.warn(
+        {
+          ...log,
+          status: outcome.error.status,
+          retryAt: item.nextAttemptAt,
+          err: outcome.error.message,
+        },
+        'outbox send failed; will retry',
+      );
+      return;
+    }
+    this.entries.delete(item.id);
+    if (outcome.kind === 'sent')
+      this.log.debug({ ...log, activityId: item.sentActivityId }, 'outbox item sent');
+    else
+      this.log.error(
+        { ...log, status: outcome.error.status, err: outcome.error.message },
+        'outbox item failed permanently',
+      );
+    // Items waiting on this one (threadOf / activityOf) can go now.
+    for (const other of this.entries.values())
+      if (other.blockedOn === item.id) other.blockedOn = undefined;
+  }
+
+  /** The store refused the record. A retry only lives in memory; a settle blocks the conversation
+   * until recorded, so a restart cannot resend it after later items. */
+  private unrecorded(entry: Entry, outcome: Outcome, err: unknown): void {
+    const item = entry.doc.value;
+    this.log.error(
+      { err, itemId: item.id, outcome: outcome.kind },
+      'outbox could not record a delivery outcome',
+    );
+    if (outcome.kind === 'retry') {
+      entry.doc = { ...entry.doc, value: applyOutcome(item, outcome) };
+      return;
+    }
+    const failures = (entry.unrecorded?.failures ?? 0) + 1;
+    const wait = Math.min(this.policy.maxDelayMs, this.policy.storeRetryMs * 2 ** (failures - 1));
+    entry.unrecorded = { outcome, retryAt: this.deps.clock.now().getTime() + wait, failures };
+  }
+
+  private nowIso(): string {
+    return this.deps.clock.now().toISOString();
+  }
+}
+
+function applyOutcome(item: OutboxItem, outcome: Outcome): OutboxItem {
+  const attempts = item.attempts + 1;
+  switch (outcome.kind) {
+    case 'sent':
+      return {
+        ...item,
+        status: 'sent',
+        attempts,
+        sentAt: outcome.at,
+        sentActivityId: outcome.activityId,
+        lastError: undefined,
+      };
+    case 'failed':
+      return { ...item, status: 'failed', attempts, lastError: outcome.error.message };
+    case 'retry':
+      return {
+        ...item,
+        attempts,
+        nextAttemptAt: outcome.nextAttemptAt,
+        lastError: outcome.error.message,
+      };
+  }
+}

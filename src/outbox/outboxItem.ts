@@ -1,0 +1,158 @@
+// An outbox item: one proactive message (post, thread reply or card update) waiting to be
+// delivered. Items are written in the same store batch as the state change that causes them, so a
+// crash can never keep the change and lose its message (or the reverse).
+
+import { z } from 'zod';
+import type { IndexSpec, WriteOp } from '../store/store.js';
+
+export const OUTBOX_COLLECTION = 'outbox';
+
+/** Where the message goes. `threadOf` / `activityOf` name an earlier outbox item whose delivered
+ * activity is the thread to reply in / the message to update, for when that id is not known yet. */
+export const OutboxTarget = z.object({
+  conversationId: z.string().min(1),
+  threadId: z.string().min(1).optional(),
+  activityId: z.string().min(1).optional(),
+  threadOf: z.string().min(1).optional(),
+  activityOf: z.string().min(1).optional(),
+});
+export type OutboxTarget = z.infer<typeof OutboxTarget>;
+
+export const OutboxPayload = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('card'),
+    card: z.string().min(1),
+    data: z.record(z.string(), z.unknown()),
+  }),
+  z.object({
+    kind: z.literal('text'),
+    text: z.string().min(1),
+    /** People `<at>name</at>`-mentioned in text: the notifier adds a mention entity for each. */
+    mentions: z.array(z.object({ id: z.string().min(1), name: z.string().min(1) })).optional(),
+  }),
+]);
+export type OutboxPayload = z.infer<typeof OutboxPayload>;
+
+export const OutboxOp = z.enum(['post', 'reply', 'update']);
+export type OutboxOp = z.infer<typeof OutboxOp>;
+
+export const OutboxStatus = z.enum(['pending', 'sent', 'failed']);
+export type OutboxStatus = z.infer<typeof OutboxStatus>;
+
+export const OutboxItem = z
+  .object({
+    id: z.string().min(1),
+    /** Ordering and rate-limit key: one conversation's items go one at a time, by seq. */
+    conversationId: z.string().min(1),
+    seq: z.string().min(1),
+    op: OutboxOp,
+    target: OutboxTarget,
+    payload: OutboxPayload,
+    ticketId: z.string().min(1).optional(),
+    status: OutboxStatus,
+    attempts: z.number().int().nonnegative(),
+    nextAttemptAt: z.iso.datetime(),
+    lastError: z.string().optional(),
+    sentActivityId: z.string().optional(),
+    createdAt: z.iso.datetime(),
+    sentAt: z.iso.datetime().optional(),
+  })
+  .superRefine((item, ctx) => {
+    const t = item.target;
+    if (item.op === 'reply' && !t.threadId && !t.threadOf)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target', 'threadId'],
+        message: 'a reply needs threadId or threadOf',
+      });
+    if (item.op === 'update' && !t.activityId && !t.activityOf)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target', 'activityId'],
+        message: 'an update needs activityId or activityOf',
+      });
+  });
+export type OutboxItem = z.infer<typeof OutboxItem>;
+
+/** What a caller decides; the rest (status, seq, times) is filled in by newOutboxItem. */
+export interface OutboxItemInput {
+  /** Deterministic, e.g. `OUT-100001:ack:reporter`: the same event enqueued twice is one item. */
+  id: string;
+  op: OutboxOp;
+  target: OutboxTarget;
+  payload: OutboxPayload;
+  ticketId?: string;
+  /** Defaults to target.conversationId. Give a desk channel's card, its updates and its thread
+   * replies the same key so they are delivered in order. */
+  conversationId?: string;
+}
+
+/** The indexes the outbox reads by; the composition root merges them into the store's IndexSpec. */
+export const OUTBOX_INDEXES: IndexSpec = {
+  [OUTBOX_COLLECTION]: {
+    pending: (i: OutboxItem) => (i.status === 'pending' ? 'pending' : undefined),
+    failed: (i: OutboxItem) => (i.status === 'failed' ? 'failed' : undefined),
+    ticket: (i: OutboxItem) => i.ticketId,
+  },
+};
+
+// Orders items created in one millisecond (or after the clock was set back) in this process.
+let lastSeqMs = 0;
+let seqCounter = 0;
+
+/** A sortable order key: the creation time (never going back in this process) and a counter. */
+export function nextSeq(now: Date): string {
+  const ms = Math.max(now.getTime(), lastSeqMs);
+  seqCounter = ms === lastSeqMs ? seqCounter + 1 : 0;
+  lastSeqMs = ms;
+  return `${new Date(ms).toISOString()}#${String(seqCounter).padStart(6, '0')}`;
+}
+
+/** A new pending item, validated; throws a ZodError naming the bad field. */
+export function newOutboxItem(input: OutboxItemInput, now: Date): OutboxItem {
+  const at = now.toISOString();
+  return OutboxItem.parse({
+    id: input.id,
+    conversationId: input.conversationId ?? input.target.conversationId,
+    seq: nextSeq(now),
+    op: input.op,
+    target: input.target,
+    payload: input.payload,
+    ticketId: input.ticketId,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: at,
+    createdAt: at,
+  });
+}
+
+/**
+ * The writes that enqueue `items`: add them to the batch of the state change that causes them.
+ * Each is create-once (`ifMatch: 'absent'`), so a batch that repeats an event is rejected with a
+ * ConflictError as a whole: re-read the state and decide again. Call `outbox.wake()` after the
+ * write succeeds so delivery starts at once.
+ */
+export function enqueueOps(items: OutboxItem[]): WriteOp[] {
+  return items.map((item) => ({
+    op: 'put',
+    collection: OUTBOX_COLLECTION,
+    id: item.id,
+    value: item,
+    ifMatch: 'absent',
+  }));
+}
+
+/** Delivery order within a conversation. */
+export function compareSeq(a: OutboxItem, b: OutboxItem): number {
+  return a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Exponential backoff with equal jitter: half the step fixed (spacing), half random (spread). */
+export function backoffMs(
+  attempts: number,
+  policy: { baseDelayMs: number; maxDelayMs: number },
+  random: () => number,
+): number {
+  const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(step / 2 + (random() * step) / 2);
+}

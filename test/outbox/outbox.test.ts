@@ -1,0 +1,481 @@
+import { expect } from 'chai';
+import { silentLogger } from '../../src/logger.js';
+import { DeliveryError } from '../../src/outbox/notifier.js';
+import { Outbox, type OutboxDeps } from '../../src/outbox/outbox.js';
+import {
+  enqueueOps,
+  newOutboxItem,
+  OUTBOX_COLLECTION,
+  OUTBOX_INDEXES,
+  type OutboxItem,
+  type OutboxItemInput,
+} from '../../src/outbox/outboxItem.js';
+import { ManualTimers } from '../../src/outbox/timers.js';
+import { FaultyStore } from '../../src/store/faultyStore.js';
+import { MemoryStore } from '../../src/store/memoryStore.js';
+import { ConflictError, type Store, type WriteOp } from '../../src/store/store.js';
+import { ManualClock } from '../../src/time.js';
+import { drain } from './drive.js';
+import { permanent, RecordingNotifier, transient } from './recordingNotifier.js';
+
+interface Ticket {
+  id: string;
+  timeline: string[];
+  deskActivityId?: string;
+}
+
+function setup(extra: Partial<OutboxDeps> = {}) {
+  const clock = new ManualClock();
+  const timers = new ManualTimers(clock);
+  const faulty = new FaultyStore(new MemoryStore({ indexes: OUTBOX_INDEXES }));
+  const notifier = new RecordingNotifier(clock);
+  const outbox = new Outbox({
+    store: faulty,
+    notifier,
+    clock,
+    timers,
+    logger: silentLogger,
+    random: () => 0.5,
+    ...extra,
+  });
+  const make = (
+    id: string,
+    conversationId: string,
+    more: Partial<OutboxItemInput> = {},
+  ): OutboxItem =>
+    newOutboxItem(
+      { id, op: 'post', target: { conversationId }, payload: { kind: 'text', text: id }, ...more },
+      clock.now(),
+    );
+  const stored = async (id: string) => (await faulty.get<OutboxItem>(OUTBOX_COLLECTION, id))!.value;
+  const f = {
+    clock,
+    timers,
+    store: faulty as Store,
+    faulty,
+    notifier,
+    outbox,
+    make,
+    stored,
+    /** Writes the items and wakes whichever outbox the test uses now. */
+    enqueue: async (...items: OutboxItem[]) => {
+      await faulty.write(enqueueOps(items));
+      f.outbox.wake();
+    },
+  };
+  return f;
+}
+
+/** A hook that appends to the ticket's timeline with ifMatch, as the desk flow would. */
+function timelineHook(store: Store, text: (item: OutboxItem, detail: string) => string) {
+  return async (item: OutboxItem, detail: string): Promise<WriteOp[]> => {
+    const t = await store.get<Ticket>('tickets', item.ticketId!);
+    const value = { ...t!.value, timeline: [...t!.value.timeline, text(item, detail)] };
+    return [{ op: 'put', collection: 'tickets', id: t!.id, value, ifMatch: t!.eTag }];
+  };
+}
+
+describe('Outbox', () => {
+  it('delivers an item once and marks it sent with the activity id', async () => {
+    const f = setup();
+    await f.outbox.start();
+    await f.enqueue(f.make('a', 'c1'));
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.calls.map((c) => c.item.id)).to.deep.equal(['a']);
+    expect(await f.stored('a')).to.include({
+      status: 'sent',
+      sentActivityId: 'act-1',
+      attempts: 1,
+    });
+    expect(await f.store.find(OUTBOX_COLLECTION, 'pending', 'pending')).to.have.length(0);
+    await f.outbox.stop();
+  });
+
+  it('is written with the state change that causes it, or not at all', async () => {
+    const f = setup();
+    await f.outbox.start();
+    const [tEtag] = await f.store.write([
+      { op: 'put', collection: 'tickets', id: 'T1', value: { id: 'T1', timeline: [] } },
+    ]);
+    const ack = (by: string) => [
+      {
+        op: 'put' as const,
+        collection: 'tickets',
+        id: 'T1',
+        value: { id: 'T1', timeline: [`ack by ${by}`] },
+        ifMatch: tEtag,
+      },
+      ...enqueueOps([f.make('T1:ack:reporter', 'reporter', { ticketId: 'T1' })]),
+    ];
+    await f.store.write(ack('Megan'));
+    f.outbox.wake();
+    // The second engineer's click read the same ticket: its batch is refused whole, message included.
+    let conflict: unknown;
+    await f.store.write(ack('Alex')).catch((e: unknown) => (conflict = e));
+    expect(conflict).to.be.instanceOf(ConflictError);
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.sent.map((i) => i.id)).to.deep.equal(['T1:ack:reporter']);
+    await f.outbox.stop();
+  });
+
+  it('makes one item of an event enqueued twice', async () => {
+    const f = setup();
+    await f.outbox.start();
+    await f.enqueue(f.make('T1:update:1', 'c1'));
+    let conflict: unknown;
+    await f.enqueue(f.make('T1:update:1', 'c1')).catch((e: unknown) => (conflict = e));
+    expect(conflict).to.be.instanceOf(ConflictError);
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.calls).to.have.length(1);
+    await f.outbox.stop();
+  });
+
+  it('sends one item of a conversation at a time, in enqueue order', async () => {
+    const f = setup();
+    await f.outbox.start();
+    f.notifier.holdNext();
+    await f.enqueue(f.make('1', 'c1'), f.make('2', 'c1'), f.make('x', 'c2'));
+    await new Promise((r) => setTimeout(r, 20));
+    // '1' is in flight: '2' waits for it, c2 does not.
+    expect(f.notifier.calls.map((c) => c.item.id)).to.have.members(['1', 'x']);
+    f.notifier.release();
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.sent.filter((i) => i.conversationId === 'c1').map((i) => i.id)).to.deep.equal(
+      ['1', '2'],
+    );
+    await f.outbox.stop();
+  });
+
+  it('retries a transient failure with growing backoff, recording attempts while pending', async () => {
+    const f = setup();
+    await f.outbox.start();
+    f.notifier.failNext(transient(500), transient(503));
+    const t0 = f.clock.now().getTime();
+    await f.enqueue(f.make('a', 'c1'));
+    await f.outbox.idle();
+    expect(await f.stored('a')).to.include({
+      status: 'pending',
+      attempts: 1,
+      lastError: 'HTTP 500',
+    });
+    await drain(f.outbox, f.timers);
+    // random 0.5: 375 ms after attempt 1, 750 ms after attempt 2.
+    expect(f.notifier.calls.map((c) => c.at - t0)).to.deep.equal([0, 375, 1_125]);
+    expect(await f.stored('a')).to.include({ status: 'sent', attempts: 3 });
+    await f.outbox.stop();
+  });
+
+  it('waits exactly Retry-After, and meanwhile holds that conversation but no other', async () => {
+    const f = setup();
+    await f.outbox.start();
+    f.notifier.failNext(transient(429, 2_000));
+    const t0 = f.clock.now().getTime();
+    await f.enqueue(f.make('1', 'c1'), f.make('2', 'c1'));
+    await f.outbox.idle();
+    await f.enqueue(f.make('x', 'c2'));
+    await f.outbox.idle();
+    expect(f.notifier.calls.map((c) => c.item.id)).to.deep.equal(['1', 'x']);
+    f.timers.advance(1_999);
+    await f.outbox.idle();
+    expect(f.notifier.calls).to.have.length(2);
+    f.timers.advance(1);
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.calls.map((c) => [c.item.id, c.at - t0])).to.deep.equal([
+      ['1', 0],
+      ['x', 0],
+      ['1', 2_000],
+      ['2', 2_000],
+    ]);
+    await f.outbox.stop();
+  });
+
+  it('records a permanent failure with the hook writes, then delivers the next item', async () => {
+    const f = setup();
+    const hook = timelineHook(f.store, (i, d) => `delivery-failed ${i.id}: ${d}`);
+    f.outbox = new Outbox({
+      store: f.store,
+      notifier: f.notifier,
+      clock: f.clock,
+      timers: f.timers,
+      logger: silentLogger,
+      onPermanentFailure: (item, err) => hook(item, err.message),
+    });
+    await f.outbox.start();
+    await f.store.write([
+      { op: 'put', collection: 'tickets', id: 'T1', value: { id: 'T1', timeline: [] } },
+    ]);
+    f.notifier.failNext(permanent(403));
+    await f.enqueue(f.make('1', 'c1', { ticketId: 'T1' }), f.make('2', 'c1', { ticketId: 'T1' }));
+    await drain(f.outbox, f.timers);
+    expect(await f.stored('1')).to.include({
+      status: 'failed',
+      attempts: 1,
+      lastError: 'HTTP 403',
+    });
+    expect(await f.stored('2')).to.include({ status: 'sent' });
+    const ticket = await f.store.get<Ticket>('tickets', 'T1');
+    expect(ticket!.value.timeline).to.deep.equal(['delivery-failed 1: HTTP 403']);
+    expect(
+      (await f.store.find(OUTBOX_COLLECTION, 'failed', 'failed')).map((d) => d.id),
+    ).to.deep.equal(['1']);
+    await f.outbox.stop();
+  });
+
+  it('gives up after maxAttempts as a permanent failure', async () => {
+    const f = setup();
+    const failures: string[] = [];
+    f.outbox = new Outbox({
+      store: f.store,
+      notifier: f.notifier,
+      clock: f.clock,
+      timers: f.timers,
+      logger: silentLogger,
+      policy: { maxAttempts: 3 },
+      onPermanentFailure: (item, err) => (failures.push(`${item.id}: ${err.message}`), []),
+    });
+    await f.outbox.start();
+    f.notifier.failNext(transient(500), transient(500), transient(500));
+    await f.enqueue(f.make('a', 'c1'));
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.calls).to.have.length(3);
+    expect(failures).to.deep.equal(['a: gave up after 3 attempts: HTTP 500']);
+    expect(await f.stored('a')).to.include({ status: 'failed', attempts: 3 });
+    await f.outbox.stop();
+  });
+
+  it('records a failure even when the hook throws', async () => {
+    const f = setup();
+    f.outbox = new Outbox({
+      store: f.store,
+      notifier: f.notifier,
+      clock: f.clock,
+      timers: f.timers,
+      logger: silentLogger,
+      onPermanentFailure: () => {
+        throw new Error('bug in hook');
+      },
+    });
+    await f.outbox.start();
+    f.notifier.failNext(permanent(404));
+    await f.enqueue(f.make('a', 'c1'));
+    await drain(f.outbox, f.timers);
+    expect(await f.stored('a')).to.include({ status: 'failed', lastError: 'HTTP 404' });
+    await f.outbox.stop();
+  });
+
+  it('writes onSent ops with the sent mark, e.g. the desk card id on the ticket', async () => {
+    const f = setup();
+    f.outbox = new Outbox({
+      store: f.store,
+      notifier: f.notifier,
+      clock: f.clock,
+      timers: f.timers,
+      logger: silentLogger,
+      onSent: async (item, { activityId }) => {
+        const t = (await f.store.get<Ticket>('tickets', item.ticketId!))!;
+        return [
+          {
+            op: 'put',
+            collection: 'tickets',
+            id: t.id,
+            value: { ...t.value, deskActivityId: activityId },
+            ifMatch: t.eTag,
+          },
+        ];
+      },
+    });
+    await f.outbox.start();
+    await f.store.write([
+      { op: 'put', collection: 'tickets', id: 'T1', value: { id: 'T1', timeline: [] } },
+    ]);
+    await f.enqueue(f.make('T1:desk-card', 'desk', { ticketId: 'T1' }));
+    await drain(f.outbox, f.timers);
+    expect((await f.store.get<Ticket>('tickets', 'T1'))!.value.deskActivityId).to.equal('act-1');
+    await f.outbox.stop();
+  });
+
+  it('runs the onSent hook again when its write is stale', async () => {
+    const f = setup();
+    let calls = 0;
+    f.outbox = new Outbox({
+      store: f.store,
+      notifier: f.notifier,
+      clock: f.clock,
+      timers: f.timers,
+      logger: silentLogger,
+      onSent: async (item, { activityId }) => {
+        const t = (await f.store.get<Ticket>('tickets', item.ticketId!))!;
+        // Someone acknowledges the ticket between the hook's read and the outbox's write, once.
+        if (calls++ === 0)
+          await f.store.write([
+            {
+              op: 'put',
+              collection: 'tickets',
+              id: t.id,
+              value: { ...t.value, timeline: ['ack'] },
+            },
+          ]);
+        return [
+          {
+            op: 'put',
+            collection: 'tickets',
+            id: t.id,
+            value: { ...t.value, deskActivityId: activityId },
+            ifMatch: t.eTag,
+          },
+        ];
+      },
+    });
+    await f.outbox.start();
+    await f.store.write([
+      { op: 'put', collection: 'tickets', id: 'T1', value: { id: 'T1', timeline: [] } },
+    ]);
+    await f.enqueue(f.make('T1:desk-card', 'desk', { ticketId: 'T1' }));
+    await drain(f.outbox, f.timers);
+    expect(calls).to.equal(2);
+    expect(f.notifier.calls).to.have.length(1);
+    expect((await f.store.get<Ticket>('tickets', 'T1'))!.value).to.deep.include({
+      timeline: ['ack'],
+      deskActivityId: 'act-1',
+    });
+    await f.outbox.stop();
+  });
+
+  it('replies in and updates a message enqueued before its activity id was known', async () => {
+    const f = setup();
+    await f.outbox.start();
+    f.notifier.failNext(transient(500));
+    await f.enqueue(
+      f.make('card', 'desk'),
+      f.make('reply', 'desk', {
+        op: 'reply',
+        target: { conversationId: 'desk', threadOf: 'card' },
+      }),
+      f.make('update', 'desk', {
+        op: 'update',
+        target: { conversationId: 'desk', activityOf: 'card' },
+      }),
+    );
+    await drain(f.outbox, f.timers);
+    const [, card, reply, update] = f.notifier.calls;
+    expect(card!.item.id).to.equal('card');
+    expect(reply!.item.target.threadId).to.equal('act-1');
+    expect(update!.item.target.activityId).to.equal('act-1');
+    await f.outbox.stop();
+  });
+
+  it('waits for a referenced message in another conversation, and fails if it never arrives', async () => {
+    const f = setup();
+    await f.outbox.start();
+    f.notifier.failNext(transient(500), permanent(403));
+    await f.enqueue(
+      f.make('card', 'desk'),
+      f.make('reply', 'other', {
+        op: 'reply',
+        target: { conversationId: 'other', threadOf: 'card' },
+      }),
+    );
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.calls.map((c) => c.item.id)).to.deep.equal(['card', 'card']);
+    expect(await f.stored('reply')).to.include({
+      status: 'failed',
+      lastError: 'referenced message card was never delivered',
+    });
+    await f.outbox.stop();
+  });
+
+  it('does not resend an item whose sent mark the store refused, and holds its conversation until recorded', async () => {
+    const f = setup();
+    await f.outbox.start();
+    await f.faulty.write(enqueueOps([f.make('1', 'c1')]));
+    f.faulty.failNextWrites(1); // the "sent" record
+    f.outbox.wake();
+    await f.outbox.idle();
+    expect(await f.stored('1')).to.include({ status: 'pending' });
+    await f.enqueue(f.make('2', 'c1'));
+    await f.outbox.idle();
+    expect(f.notifier.calls.map((c) => c.item.id)).to.deep.equal(['1']);
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.calls.map((c) => c.item.id)).to.deep.equal(['1', '2']);
+    expect(await f.stored('1')).to.include({ status: 'sent', sentActivityId: 'act-1' });
+    await f.outbox.stop();
+  });
+
+  it('times out a send that never answers and retries it', async () => {
+    const f = setup({ policy: { sendTimeoutMs: 5_000 } });
+    await f.outbox.start();
+    f.notifier.holdNext();
+    await f.enqueue(f.make('a', 'c1'));
+    await new Promise((r) => setTimeout(r, 10));
+    f.timers.advance(5_000);
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.calls).to.have.length(2);
+    const item = await f.stored('a');
+    expect(item).to.include({ status: 'sent', attempts: 2 });
+    expect(item.lastError).to.equal(undefined);
+    f.notifier.release();
+    await f.outbox.stop();
+  });
+
+  it('finds items enqueued without wake() at the next poll', async () => {
+    const f = setup({ policy: { pollIntervalMs: 10_000 } });
+    await f.outbox.start();
+    await f.store.write(enqueueOps([f.make('a', 'c1')]));
+    await f.outbox.idle();
+    expect(f.notifier.calls).to.have.length(0);
+    f.timers.advance(10_000);
+    await f.outbox.idle();
+    expect(f.notifier.calls).to.have.length(1);
+    await f.outbox.stop();
+  });
+
+  it('stop() waits for the send in flight and starts nothing new', async () => {
+    const f = setup();
+    await f.outbox.start();
+    f.notifier.holdNext();
+    await f.enqueue(f.make('1', 'c1'), f.make('2', 'c1'));
+    await new Promise((r) => setTimeout(r, 10));
+    let stopped = false;
+    const stopping = f.outbox.stop().then(() => (stopped = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(stopped).to.equal(false);
+    f.notifier.release();
+    await stopping;
+    expect(await f.stored('1')).to.include({ status: 'sent' });
+    expect(await f.stored('2')).to.include({ status: 'pending' });
+    expect(f.notifier.calls).to.have.length(1);
+  });
+
+  it('resumes pending items after a restart without resending sent ones', async () => {
+    const f = setup();
+    await f.outbox.start();
+    f.notifier.failNext(transient(500));
+    await f.enqueue(f.make('1', 'c1'), f.make('2', 'c2'));
+    await f.outbox.idle();
+    await f.outbox.stop();
+    expect(f.notifier.sent.map((i) => i.id)).to.deep.equal(['2']);
+    const again = new Outbox({
+      store: f.store,
+      notifier: f.notifier,
+      clock: f.clock,
+      timers: f.timers,
+      logger: silentLogger,
+    });
+    await again.start();
+    await drain(again, f.timers);
+    expect(f.notifier.sent.map((i) => i.id)).to.deep.equal(['2', '1']);
+    await again.stop();
+  });
+
+  it('treats an error that is not a DeliveryError as transient', async () => {
+    const f = setup();
+    await f.outbox.start();
+    f.notifier.failNext(new TypeError('fetch failed'));
+    await f.enqueue(f.make('a', 'c1'));
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.calls).to.have.length(2);
+    expect(f.notifier.calls[0]!.ok).to.equal(false);
+    expect(new DeliveryError('x', { permanent: true }).code).to.equal('outbox.delivery');
+    await f.outbox.stop();
+  });
+});
