@@ -15,10 +15,13 @@ import { recognize } from '../src/intents.js';
 import type { Logger } from '../src/logger.js';
 import type { ConversationService } from '../src/services/conversationService.js';
 import type { OutageService } from '../src/services/outageService.js';
+import { DeskAction } from '../src/desk/deskActions.js';
+import type { DeskService } from '../src/desk/deskService.js';
 import { renderCard, renderCardJson } from './cards.js';
 
 export interface BotDeps {
   outage: OutageService;
+  desk: DeskService;
   conversations: ConversationService;
   logger: Logger;
 }
@@ -43,6 +46,13 @@ export class SupportBot extends TeamsActivityHandler {
           view = user
             ? await deps.outage.start(user, conversationOf(context.activity))
             : messageView('Who are you?', "Teams didn't tell me who you are, so I can't check your projects.");
+          break;
+        }
+        case 'status':
+        case 'myTickets': {
+          const user = await userOf(context, false, this.log);
+          if (!user) view = messageView('Who are you?', "Teams didn't tell me who you are.");
+          else view = intent.kind === 'status' ? await deps.desk.status(user, intent.ticketId) : await deps.desk.myTickets(user);
           break;
         }
         case 'help':
@@ -81,6 +91,12 @@ export class SupportBot extends TeamsActivityHandler {
         return this.deps.outage.act(user, parsed.data, activityId ? { activityId } : {});
       }
       this.log.warn({ verb: raw.verb, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'bad card action');
+    } else if (typeof raw.verb === 'string' && raw.verb.startsWith('desk.')) {
+      const parsed = DeskAction.safeParse(raw);
+      if (parsed.success) return this.deps.desk.act(user, parsed.data);
+      this.log.warn({ verb: raw.verb, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'bad card action');
+    } else if (raw.verb === 'ticket.view' && typeof raw.data.ticketId === 'string') {
+      return this.deps.desk.status(user, raw.data.ticketId);
     } else this.log.warn({ verb: raw.verb }, 'unknown card action');
     return messageView(
       "That button didn't work",

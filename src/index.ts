@@ -3,6 +3,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { activityHandler, createAdapter } from '../bot/adapter.js';
 import { SupportBot } from '../bot/supportBot.js';
+import { TeamsNotifier } from '../bot/teamsNotifier.js';
+import { DeskService } from './desk/deskService.js';
+import { Outbox, type OutboxPolicy } from './outbox/outbox.js';
+import { OUTBOX_INDEXES } from './outbox/outboxItem.js';
+import { DEADLINE_INDEXES, DeadlineScheduler } from './sla/deadlines.js';
 import { type Config, loadConfig } from './config.js';
 import { type Directory, loadDirectory } from './directory.js';
 import { createLogger, type Logger } from './logger.js';
@@ -24,6 +29,8 @@ export interface Running {
   directory: Directory;
   store: Store;
   logger: Logger;
+  outbox: Outbox;
+  deadlines: DeadlineScheduler;
   /** Stops taking requests, finishes those in flight and their writes, closes the store. */
   stop(): Promise<void>;
 }
@@ -36,6 +43,8 @@ export interface MainOptions {
   wrapStore?: (store: Store) => Store;
   /** Bot Framework authentication settings beyond the environment (tests: a local OpenID metadata URL). */
   auth?: Record<string, string>;
+  /** Outbox retry and rate settings (tests shorten the waits). */
+  outboxPolicy?: Partial<OutboxPolicy>;
 }
 
 export async function main(options: MainOptions = {}): Promise<Running> {
@@ -49,13 +58,39 @@ export async function main(options: MainOptions = {}): Promise<Running> {
         'Use it only with the Agents Playground on this machine; set MicrosoftAppId for Teams.',
     );
   const directory = await loadDirectory(config.DIRECTORY_FILE);
-  const opened = await openLowdbStore({ dir: config.DATA_DIR, indexes: INDEXES, logger: logger.child({ module: 'store' }) });
+  const indexes = { ...INDEXES, ...OUTBOX_INDEXES, ...DEADLINE_INDEXES };
+  const opened = await openLowdbStore({ dir: config.DATA_DIR, indexes, logger: logger.child({ module: 'store' }) });
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
 
-  const outage = new OutageService({ store, directory, clock, logger: logger.child({ module: 'outage' }) });
+  const desk = new DeskService({ store, directory, clock, logger: logger.child({ module: 'desk' }) });
+  const outage = new OutageService({
+    store,
+    directory,
+    clock,
+    logger: logger.child({ module: 'outage' }),
+    newTicket: { ops: (t) => desk.newTicketOps(t), created: (t) => desk.ticketCreated(t) },
+  });
   const conversations = new ConversationService({ store, logger, now: () => clock.now() });
   const adapter = createAdapter(config, logger, options.auth);
-  const bot = new SupportBot({ outage, conversations, logger });
+  const bot = new SupportBot({ outage, desk, conversations, logger });
+  const outbox = new Outbox({
+    store,
+    clock,
+    logger,
+    notifier: new TeamsNotifier({ adapter, appId: config.MicrosoftAppId, conversations, directory, logger }),
+    onSent: (item, result) => desk.onSent(item, result),
+    onPermanentFailure: (item, error) => desk.onPermanentFailure(item, error),
+    ...(options.outboxPolicy ? { policy: options.outboxPolicy } : {}),
+  });
+  const deadlines = new DeadlineScheduler({
+    store,
+    clock,
+    logger: logger.child({ module: 'sla' }),
+    handle: (d, eTag) => desk.onDeadline(d, eTag),
+  });
+  desk.setHooks({ wakeOutbox: () => outbox.wake(), deadlinesAdded: (d) => deadlines.added(d) });
+  await outbox.start();
+  await deadlines.start();
   const app = makeServer({
     handleActivity: activityHandler(adapter, bot),
     logger,
@@ -76,10 +111,12 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     (stopping ??= (async () => {
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.SHUTDOWN_GRACE_SECONDS * 1000).unref());
       await Promise.race([app.drain(), grace]);
+      await deadlines.stop();
+      await Promise.race([outbox.stop(), grace]);
       await opened.close();
       logger.info('stopped');
     })());
-  return { port, url, config, directory, store, logger, stop };
+  return { port, url, config, directory, store, logger, outbox, deadlines, stop };
 }
 
 /** `.env` in the working folder, if any, under the real environment (which wins). */

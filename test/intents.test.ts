@@ -16,6 +16,11 @@ describe('recognize', () => {
     [undefined, 'help'],
     ['what is the weather', 'unknown'],
     ['no outage today', 'unknown'],
+    ['status OUT-100001', 'status'],
+    ['Status out-100001', 'status'],
+    ['my tickets', 'myTickets'],
+    ['show my outages', 'myTickets'],
+    ['status of nothing', 'unknown'],
   ];
   for (const [text, kind] of rows) it(`reads “${text}” as ${kind}`, () => expect(recognize(text).kind).to.equal(kind));
 });

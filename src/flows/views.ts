@@ -180,6 +180,8 @@ export function helpView(intro = ''): View {
       intro,
       commands: [
         { command: 'report outage', text: 'Report a production outage to Microsoft Support (acknowledged within 30 minutes).' },
+        { command: 'status <ticket>', text: 'Show a ticket and its timeline, e.g. status OUT-100001.' },
+        { command: 'my tickets', text: 'List your tickets and where each stands against its SLA.' },
         { command: 'help', text: 'Show this list.' },
       ],
     },

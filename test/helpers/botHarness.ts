@@ -124,6 +124,10 @@ export interface Who {
 }
 export const ALEX: Who = { id: 'user-id-0', name: 'Alex Wilber', aadObjectId: '00000000-0000-0000-0000-0000000000020' };
 export const MEGAN: Who = { id: 'user-id-1', name: 'Megan Bowen', aadObjectId: '00000000-0000-0000-0000-0000000000021' };
+export const ISAIAH: Who = { id: 'user-id-3', name: 'Isaiah Langer', aadObjectId: '00000000-0000-0000-0000-0000000000023' };
+export const PATTI: Who = { id: 'user-id-4', name: 'Patti Fernandez', aadObjectId: '00000000-0000-0000-0000-0000000000024' };
+/** The demo desk channel (config/directory.demo.json), as a thread in it. */
+export const deskThread = (rootId = 'desk-root'): Conv => ({ id: `channel-support-desk-id;messageid=${rootId}`, conversationType: 'channel' });
 
 export interface Conv {
   id: string;
@@ -182,11 +186,18 @@ export function cardText(card: any): string {
   return out.join('\n');
 }
 
-/** The data an Action.Execute button carries (draftId, rev). */
+/** The data an Action.Execute button carries (draftId, rev), wherever it is (ShowCard included). */
 export function actionData(card: any, verb: string): Record<string, unknown> {
-  const a = card?.actions?.find((x: any) => x.verb === verb);
-  if (!a) throw new Error(`no ${verb} button on card:\n${cardText(card)}`);
-  return a.data;
+  let found: any;
+  const walk = (n: any) => {
+    if (found || !n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach(walk);
+    if (n.type === 'Action.Execute' && n.verb === verb) found = n;
+    Object.values(n).forEach(walk);
+  };
+  walk(card);
+  if (!found) throw new Error(`no ${verb} button on card:\n${cardText(card)}`);
+  return found.data;
 }
 
 /** Current value of each input on the card, as Teams would send them with an Action.Execute. */
@@ -199,5 +210,6 @@ export function inputValues(card: any): Record<string, string> {
     Object.values(n).forEach(walk);
   };
   walk(card.body);
+  walk(card.actions);
   return out;
 }

@@ -1,0 +1,94 @@
+import type { Activity, ConversationReference, Mention, TurnContext } from 'botbuilder';
+import type { Directory } from '../src/directory.js';
+import type { Logger } from '../src/logger.js';
+import { DeliveryError, type Notifier, toDeliveryError } from '../src/outbox/notifier.js';
+import type { OutboxItem } from '../src/outbox/outboxItem.js';
+import type { ConversationService } from '../src/services/conversationService.js';
+import type { SupportAdapter } from './adapter.js';
+import { renderCard } from './cards.js';
+
+/**
+ * Delivers outbox items to Teams with botbuilder: a post (a new thread when the conversation is a
+ * channel), a reply in a channel thread, or an update of an earlier message for everyone.
+ */
+export class TeamsNotifier implements Notifier {
+  constructor(
+    private readonly deps: {
+      adapter: SupportAdapter;
+      appId: string;
+      conversations: ConversationService;
+      directory: Directory;
+      logger: Logger;
+    },
+  ) {}
+
+  async send(item: OutboxItem): Promise<{ activityId?: string }> {
+    const reference = await this.referenceFor(item.target.conversationId);
+    if (!reference)
+      throw new DeliveryError(`no way to reach conversation ${item.target.conversationId} yet`, { permanent: false });
+    const conversationId =
+      item.op === 'reply' && item.target.threadId
+        ? `${threadRoot(item.target.conversationId)};messageid=${item.target.threadId}`
+        : item.target.conversationId;
+    const activity = this.activityOf(item);
+    let activityId: string | undefined;
+    try {
+      await this.deps.adapter.continueConversationAsync(
+        this.deps.appId,
+        { ...reference, conversation: { ...reference.conversation!, id: conversationId } },
+        async (context: TurnContext) => {
+          if (item.op === 'update') {
+            await context.updateActivity({ ...activity, id: item.target.activityId });
+            activityId = item.target.activityId;
+          } else activityId = (await context.sendActivity(activity))?.id;
+        },
+      );
+    } catch (err) {
+      throw toDeliveryError(err);
+    }
+    return activityId ? { activityId } : {};
+  }
+
+  private activityOf(item: OutboxItem): Partial<Activity> {
+    const channelData = { outboxItemId: item.id };
+    if (item.payload.kind === 'card')
+      return {
+        type: 'message',
+        attachments: [renderCard({ card: item.payload.card as never, data: item.payload.data })],
+        channelData,
+      };
+    const entities: Mention[] = (item.payload.mentions ?? []).map((m) => ({
+      type: 'mention',
+      text: `<at>${m.name}</at>`,
+      mentioned: { id: m.id, name: m.name },
+    })) as Mention[];
+    return { type: 'message', text: item.payload.text, textFormat: 'markdown', entities, channelData };
+  }
+
+  /** A stored reference, or for a channel named in the directory one built from what we know. */
+  private async referenceFor(conversationId: string): Promise<Partial<ConversationReference> | undefined> {
+    const known = await this.deps.conversations.get(conversationId);
+    if (known) return known.reference as Partial<ConversationReference>;
+    const { directory } = this.deps;
+    const channels = [
+      directory.desk.channel,
+      ...directory.organizations.flatMap((o) => o.projects.flatMap((p) => (p.linkedChannel ? [{ ...p.linkedChannel, tenantId: o.tenantId }] : []))),
+    ];
+    const channel = channels.find((c) => c.channelId === threadRoot(conversationId));
+    if (!channel) return undefined;
+    const serviceUrl = channel.serviceUrl ?? (await this.deps.conversations.lastServiceUrl());
+    if (!serviceUrl) return undefined; // no activity seen yet: retried until one arrives
+    const tenantId = 'tenantId' in channel ? (channel.tenantId as string) : undefined;
+    return {
+      channelId: 'msteams',
+      serviceUrl,
+      bot: { id: this.deps.appId || 'fo-support-bot', name: 'F&O Support' },
+      conversation: { id: channel.channelId, isGroup: true, conversationType: 'channel', name: channel.name, ...(tenantId ? { tenantId } : {}) },
+    } as Partial<ConversationReference>;
+  }
+}
+
+/** "19:abc@thread.tacv2;messageid=123" -> "19:abc@thread.tacv2". */
+function threadRoot(conversationId: string): string {
+  return conversationId.split(';messageid=')[0]!;
+}
