@@ -151,7 +151,11 @@ export class DeskService {
       const obsolete = !t || t.acknowledged || t.status === 'resolved' || t.sla.dueAt !== d.slaDueAt;
       const already = t && (d.kind === 'warn' ? t.sla.warnedAt : t.sla.escalatedAt);
       if (obsolete || already) {
-        await store.write([deadlineDone(d, eTag)]);
+        try {
+          await store.write([deadlineDone(d, eTag)]);
+        } catch (err) {
+          if (!(err instanceof ConflictError)) throw err; // else another scheduler removed it first
+        }
         return;
       }
       const next: Ticket = { ...t, rev: t.rev + 1, sla: { ...t.sla }, timeline: [...t.timeline] };

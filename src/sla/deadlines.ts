@@ -115,6 +115,13 @@ export class DeadlineScheduler {
       const { id } = this.due.shift()!;
       const doc = await this.deps.store.get<Deadline>(DEADLINES, id);
       if (!doc) continue; // already handled (or cancelled)
+      const at = Date.parse(doc.value.at);
+      if (at > now) {
+        // Moved later since it was learnt (the desk changed the SLA, perhaps in another instance).
+        const i = this.due.findIndex((x) => x.at > at);
+        if (!this.due.some((x) => x.id === id)) this.due.splice(i < 0 ? this.due.length : i, 0, { at, id });
+        continue;
+      }
       try {
         await this.deps.handle(doc.value, doc.eTag);
       } catch (err) {
