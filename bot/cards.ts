@@ -21,6 +21,11 @@ export const CARD_NAMES: readonly CardName[] = [
   'ticketNews',
   'ticketStatus',
   'ticketList',
+  'plansList',
+  'plansAddContract',
+  'plansAddSa',
+  'plansRemove',
+  'plansOrganization',
 ];
 
 const templates = new Map<CardName, ACData.Template>(

@@ -17,12 +17,15 @@ import type { ConversationService } from '../src/services/conversationService.js
 import type { OutageService } from '../src/services/outageService.js';
 import { DeskAction } from '../src/desk/deskActions.js';
 import type { DeskService } from '../src/desk/deskService.js';
+import type { PlanService } from '../src/plans/planService.js';
+import { PlansAction, PlanViews } from '../src/plans/planViews.js';
 import { renderCard, renderCardJson } from './cards.js';
 
 export interface BotDeps {
   outage: OutageService;
   desk: DeskService;
   conversations: ConversationService;
+  plans: PlanService;
   logger: Logger;
 }
 
@@ -31,10 +34,12 @@ const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 /** The Teams layer: turns activities into calls on src/ services and views into cards. */
 export class SupportBot extends TeamsActivityHandler {
   private readonly log: Logger;
+  private readonly plans: PlanViews;
 
   constructor(private readonly deps: BotDeps) {
     super();
     this.log = deps.logger.child({ module: 'bot' });
+    this.plans = new PlanViews(deps.plans);
     this.onMessage(async (context, next) => {
       await this.rememberConversation(context);
       const text = TurnContext.removeRecipientMention(context.activity) ?? context.activity.text;
@@ -53,6 +58,16 @@ export class SupportBot extends TeamsActivityHandler {
           const user = await userOf(context, false, this.log);
           if (!user) view = messageView('Who are you?', "Teams didn't tell me who you are.");
           else view = intent.kind === 'status' ? await deps.desk.status(user, intent.ticketId) : await deps.desk.myTickets(user);
+          break;
+        }
+        case 'plans':
+        case 'addContract':
+        case 'addSoftwareAssurance':
+        case 'organization': {
+          const user = await userOf(context, false, this.log);
+          view = user
+            ? await this.plans.onIntent(user, intent.kind)
+            : messageView('Who are you?', "Teams didn't tell me who you are, so I can't show your support plans.");
           break;
         }
         case 'help':
@@ -95,6 +110,15 @@ export class SupportBot extends TeamsActivityHandler {
       const parsed = DeskAction.safeParse(raw);
       if (parsed.success) return this.deps.desk.act(user, parsed.data);
       this.log.warn({ verb: raw.verb, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'bad card action');
+    } else if (typeof raw.verb === 'string' && raw.verb.startsWith('plans.')) {
+      const parsed = PlansAction.safeParse(raw);
+      if (parsed.success) return this.plans.act(user, parsed.data);
+      // Paths only: the data may hold an access ID typed into "Add contract".
+      this.log.warn({ verb: raw.verb, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'bad card action');
+      return messageView(
+        "That button didn't work",
+        'The card sent something I could not read. Nothing was changed: type “support plans” to start again.',
+      );
     } else if (raw.verb === 'ticket.view' && typeof raw.data.ticketId === 'string') {
       return this.deps.desk.status(user, raw.data.ticketId);
     } else this.log.warn({ verb: raw.verb }, 'unknown card action');

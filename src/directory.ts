@@ -3,6 +3,7 @@ import { findNodeAtLocation, getNodeValue, parseTree, type ParseError, printPars
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { BusinessHours, DEFAULT_SLA_TABLE, SlaTable, SupportPlanKind } from './domain/sla.js';
+import { checkPlans, ContractRegistry, OrganizationPlans } from './plans/planSchema.js';
 import { isTimeZone } from './time.js';
 
 // The directory: who is who, which projects exist and what the desk is. One JSON file, validated at
@@ -106,6 +107,8 @@ export const Organization = z.strictObject({
   timeZone: z.string().refine((tz) => isTimeZone(tz), 'unknown IANA time zone').default('UTC'),
   businessHours: BusinessHours,
   projects: z.array(Project),
+  // Support plans as LCS groups them (src/plans/planSchema.ts); prefault: each gets its own arrays.
+  plans: OrganizationPlans.prefault({}),
 });
 export type Organization = z.infer<typeof Organization>;
 
@@ -162,6 +165,8 @@ export const Directory = z
         table: SlaTable.default(DEFAULT_SLA_TABLE),
       })
       .default({ warningLeadMinutes: 10, table: DEFAULT_SLA_TABLE }),
+    // The contract ID / access ID pairs a user may add ("Add contract"); secrets are hashes only.
+    contractRegistry: ContractRegistry.prefault([]),
   })
   .superRefine((d, ctx) => {
     const seen = new Map<string, string>();
@@ -197,6 +202,7 @@ export const Directory = z
         ctx.addIssue({ code: 'custom', message: `duplicate scenario id "${s.id}"`, path: ['outageScenarios', si, 'id'] });
       scenarios.add(s.id);
     });
+    checkPlans(d, ctx);
   });
 export type Directory = z.infer<typeof Directory>;
 

@@ -11,6 +11,7 @@ import { DEADLINE_INDEXES, DeadlineScheduler } from './sla/deadlines.js';
 import { type Config, loadConfig } from './config.js';
 import { type Directory, loadDirectory } from './directory.js';
 import { createLogger, type Logger } from './logger.js';
+import { PLAN_INDEXES, PlanService } from './plans/planService.js';
 import { makeServer } from './server.js';
 import { INDEXES } from './services/collections.js';
 import { ConversationService } from './services/conversationService.js';
@@ -58,7 +59,7 @@ export async function main(options: MainOptions = {}): Promise<Running> {
         'Use it only with the Agents Playground on this machine; set MicrosoftAppId for Teams.',
     );
   const directory = await loadDirectory(config.DIRECTORY_FILE);
-  const indexes = { ...INDEXES, ...OUTBOX_INDEXES, ...DEADLINE_INDEXES };
+  const indexes = { ...INDEXES, ...OUTBOX_INDEXES, ...DEADLINE_INDEXES, ...PLAN_INDEXES };
   const opened = await openLowdbStore({ dir: config.DATA_DIR, indexes, logger: logger.child({ module: 'store' }) });
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
 
@@ -71,8 +72,9 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     newTicket: { ops: (t) => desk.newTicketOps(t), created: (t) => desk.ticketCreated(t) },
   });
   const conversations = new ConversationService({ store, logger, now: () => clock.now() });
+  const plans = new PlanService({ store, directory, clock, logger: logger.child({ module: 'plans' }) });
   const adapter = createAdapter(config, logger, options.auth);
-  const bot = new SupportBot({ outage, desk, conversations, logger });
+  const bot = new SupportBot({ outage, desk, conversations, plans, logger });
   const outbox = new Outbox({
     store,
     clock,

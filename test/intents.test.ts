@@ -21,6 +21,18 @@ describe('recognize', () => {
     ['my tickets', 'myTickets'],
     ['show my outages', 'myTickets'],
     ['status of nothing', 'unknown'],
+    ['support plans', 'plans'],
+    ['Manage support plans', 'plans'],
+    ['plans', 'plans'],
+    ['show my entitlements', 'plans'],
+    ['what plans do I have?', 'plans'],
+    ['add contract', 'addContract'],
+    ['Add a contract', 'addContract'],
+    ['add a Software Assurance plan', 'addSoftwareAssurance'],
+    ['current organisation', 'organization'],
+    ['switch organization', 'organization'],
+    ['change org', 'organization'],
+    ['plans for pizza', 'unknown'],
   ];
   for (const [text, kind] of rows) it(`reads “${text}” as ${kind}`, () => expect(recognize(text).kind).to.equal(kind));
 });

@@ -19,7 +19,12 @@ export type CardName =
   | 'deskTicket'
   | 'ticketNews'
   | 'ticketStatus'
-  | 'ticketList';
+  | 'ticketList'
+  | 'plansList'
+  | 'plansAddContract'
+  | 'plansAddSa'
+  | 'plansRemove'
+  | 'plansOrganization';
 
 export interface View {
   card: CardName;
@@ -182,6 +187,12 @@ export function helpView(intro = ''): View {
         { command: 'report outage', text: 'Report a production outage to Microsoft Support (acknowledged within 30 minutes).' },
         { command: 'status <ticket>', text: 'Show a ticket and its timeline, e.g. status OUT-100001.' },
         { command: 'my tickets', text: 'List your tickets and where each stands against its SLA.' },
+        {
+          command: 'support plans',
+          text: 'Show the support plans of your current organisation and project, with why you have each and the incidents left; add or remove a contract, add a Software Assurance plan.',
+        },
+        { command: 'add contract', text: 'Link a contract ID and access ID (or password) from your account manager to your login.' },
+        { command: 'switch organisation', text: 'Choose your current organisation when you belong to several.' },
         { command: 'help', text: 'Show this list.' },
       ],
     },

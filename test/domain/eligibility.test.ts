@@ -5,7 +5,7 @@ import { demoDirectory, demoUser } from '../helpers/fixtures.js';
 describe('outageEligibility', () => {
   const directory = demoDirectory();
   const rows: { who: Parameters<typeof demoUser>[0]; tenantId?: string; targets: string[]; reasons: RegExp[] }[] = [
-    { who: 'alex', targets: ['contoso-fo/contoso-prod'], reasons: [/on-premises project/] },
+    { who: 'alex', targets: ['contoso-fo/contoso-prod'], reasons: [/on-premises project/, /no production environment/] },
     { who: 'megan', targets: [], reasons: [/Project team member \(prospect\)/, /no production environment/] },
     { who: 'adele', targets: [], reasons: [/managed by your organisation, not by Microsoft/] },
     { who: 'isaiah', targets: [], reasons: [/aren't a member of any Finance and Operations project of Contoso Ltd/] },

@@ -11,9 +11,13 @@ import type { Store } from '../../src/store/store.js';
 import { ManualClock } from '../../src/time.js';
 import { demoDirectory, demoUser } from '../helpers/fixtures.js';
 
-/** The demo directory with the demo plans; `secondOrg` adds Contoso EMEA (same tenant, Alex a member). */
+/**
+ * The demo directory with Contoso Ltd alone in its tenant and the plans of demoPlans.json;
+ * `secondOrg` adds Contoso EMEA (same tenant, Alex a member, no plans).
+ */
 export function plansDirectory(options: { secondOrg?: boolean } = {}) {
   const base = demoDirectory();
+  base.organizations = base.organizations.filter((o) => o.id !== 'contoso-europe');
   if (options.secondOrg) {
     const contoso = base.organizations[0]!;
     const fo = contoso.projects[0]!;
