@@ -103,6 +103,8 @@ export class OutageService {
       if (!isActive(draft) || action.data.rev !== draft.rev)
         return this.viewOf(draft, ctx, extras); // replay or an older card: show where it stands
       const { draft: next, effects } = advance(draft, action, ctx);
+      // The latest activity tells the user's zone best (a chat message may not carry one).
+      if (isTimeZone(user.timeZone)) next.timeZone = user.timeZone;
       try {
         if (effects.some((e) => e.type === 'submitTicket')) {
           const ticket = await this.submit(next, stored.eTag, origin);
