@@ -31,6 +31,14 @@ export interface BotDeps {
 
 const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 
+interface ActionRoute {
+  prefix: string;
+  schema: z.ZodType;
+  run(user: UserContext, action: unknown, context: TurnContext): Promise<View>;
+  /** The way forward when the card's data cannot be read. */
+  retry: string;
+}
+
 /** The Teams layer: turns activities into calls on src/ services and views into cards. */
 export class SupportBot extends TeamsActivityHandler {
   private readonly log: Logger;
@@ -95,36 +103,44 @@ export class SupportBot extends TeamsActivityHandler {
     return { statusCode: 200, type: CARD_CONTENT_TYPE, value: renderCardJson(view) as never };
   }
 
+  /**
+   * Card actions by verb prefix (`<flow>.<step>`): each flow's closed set of actions is parsed with
+   * its own zod union, and an unknown verb or bad data gets a clear card, never an error.
+   */
+  private readonly actionRoutes: ActionRoute[] = [
+    {
+      prefix: 'outage.',
+      schema: OutageAction,
+      run: (user, action, context) => {
+        const activityId = context.activity.replyToId;
+        return this.deps.outage.act(user, action as OutageAction, activityId ? { activityId } : {});
+      },
+      retry: 'type “report outage” to carry on where you left off',
+    },
+    { prefix: 'desk.', schema: DeskAction, run: (user, action) => this.deps.desk.act(user, action as DeskAction), retry: 'nothing was changed' },
+    { prefix: 'plans.', schema: PlansAction, run: (user, action) => this.plans.act(user, action as PlansAction), retry: 'type “support plans” to start again' },
+    {
+      prefix: 'ticket.',
+      schema: z.object({ verb: z.literal('ticket.view'), data: z.object({ ticketId: z.string().min(1).max(40) }) }),
+      run: (user, action) => this.deps.desk.status(user, (action as { data: { ticketId: string } }).data.ticketId),
+      retry: 'type “my tickets”',
+    },
+  ];
+
   private async handleAction(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<View> {
     const user = await userOf(context, false, this.log);
     if (!user) return messageView('Who are you?', "Teams didn't tell me who you are, so I can't continue.");
     const raw = { verb: invokeValue.action?.verb, data: invokeValue.action?.data ?? {} };
-    if (typeof raw.verb === 'string' && raw.verb.startsWith('outage.')) {
-      const parsed = OutageAction.safeParse(raw);
-      if (parsed.success) {
-        const activityId = context.activity.replyToId;
-        return this.deps.outage.act(user, parsed.data, activityId ? { activityId } : {});
-      }
+    const route = typeof raw.verb === 'string' ? this.actionRoutes.find((r) => raw.verb.startsWith(r.prefix)) : undefined;
+    if (route) {
+      const parsed = route.schema.safeParse(raw);
+      if (parsed.success) return route.run(user, parsed.data, context);
+      // Paths only: the data may hold what a user typed (an access ID in "Add contract").
       this.log.warn({ verb: raw.verb, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'bad card action');
-    } else if (typeof raw.verb === 'string' && raw.verb.startsWith('desk.')) {
-      const parsed = DeskAction.safeParse(raw);
-      if (parsed.success) return this.deps.desk.act(user, parsed.data);
-      this.log.warn({ verb: raw.verb, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'bad card action');
-    } else if (typeof raw.verb === 'string' && raw.verb.startsWith('plans.')) {
-      const parsed = PlansAction.safeParse(raw);
-      if (parsed.success) return this.plans.act(user, parsed.data);
-      // Paths only: the data may hold an access ID typed into "Add contract".
-      this.log.warn({ verb: raw.verb, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'bad card action');
-      return messageView(
-        "That button didn't work",
-        'The card sent something I could not read. Nothing was changed: type “support plans” to start again.',
-      );
-    } else if (raw.verb === 'ticket.view' && typeof raw.data.ticketId === 'string') {
-      return this.deps.desk.status(user, raw.data.ticketId);
     } else this.log.warn({ verb: raw.verb }, 'unknown card action');
     return messageView(
       "That button didn't work",
-      'The card sent something I could not read. Nothing was submitted: type “report outage” to carry on where you left off.',
+      `The card sent something I could not read, so nothing was submitted: ${route?.retry ?? 'type “help” to see what I can do'}.`,
     );
   }
 
