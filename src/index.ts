@@ -64,7 +64,12 @@ export async function main(options: MainOptions = {}): Promise<Running> {
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
 
   const desk = new DeskService({ store, directory, clock, logger: logger.child({ module: 'desk' }) });
+  const plans = new PlanService({ store, directory, clock, logger: logger.child({ module: 'plans' }) });
   const outage = new OutageService({
+    currentOrganization: async (user) => {
+      const r = await plans.currentOrganization(user);
+      return r.ok && r.value.remembered ? r.value.current.id : undefined;
+    },
     store,
     directory,
     clock,
@@ -72,7 +77,6 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     newTicket: { ops: (t) => desk.newTicketOps(t), created: (t) => desk.ticketCreated(t) },
   });
   const conversations = new ConversationService({ store, logger, now: () => clock.now() });
-  const plans = new PlanService({ store, directory, clock, logger: logger.child({ module: 'plans' }) });
   const adapter = createAdapter(config, logger, options.auth);
   const bot = new SupportBot({ outage, desk, conversations, plans, logger });
   const outbox = new Outbox({

@@ -39,8 +39,11 @@ export function orgsOfTenant(directory: Directory, tenantId: string): Organizati
   return directory.organizations.filter((o) => o.tenantId === t);
 }
 
-export function outageEligibility(directory: Directory, user: UserContext): Eligibility {
-  const tenantOrgs = orgsOfTenant(directory, user.tenantId);
+/** Who may report for what; `orgId` narrows it to the user's chosen current organisation. */
+export function outageEligibility(directory: Directory, user: UserContext, orgId?: string): Eligibility {
+  const inTenant = orgsOfTenant(directory, user.tenantId);
+  const chosen = inTenant.filter((o) => o.id === orgId);
+  const tenantOrgs = chosen.length > 0 ? chosen : inTenant;
   const me = user.aadObjectId.toLowerCase();
   const targets: OutageTarget[] = [];
   const refusals: Refusal[] = [];
@@ -59,11 +62,21 @@ export function outageEligibility(directory: Directory, user: UserContext): Elig
     }
     if (member) orgs.push(org);
   }
+  if (chosen.length > 0 && targets.length === 0 && orgs.length > 0 && inTenant.length > 1)
+    refusals.push({
+      reason: `None of your projects in ${chosen[0]!.name}, your current organisation, can take an outage report, so type “switch organisation” to choose another.`,
+    });
   if (tenantOrgs.length === 0)
     refusals.push({
       reason:
         "Your organisation isn't set up for Finance and Operations support in Teams yet, so ask " +
         'your Teams administrator to add it, and use LCS or phone support meanwhile.',
+    });
+  else if (orgs.length === 0 && chosen.length > 0 && inTenant.length > 1)
+    refusals.push({
+      reason:
+        `You aren't a member of any Finance and Operations project of ${chosen[0]!.name}, your current organisation, ` +
+        'so type “switch organisation” to choose another, or ask your project owner to add you in LCS.',
     });
   else if (orgs.length === 0)
     refusals.push({

@@ -34,13 +34,17 @@ export class OutageService {
       clock: Clock;
       logger: Logger;
       newId?: () => string;
+      /** The organisation the user chose to work in, if they chose one. */
+      currentOrganization?: (user: UserContext) => Promise<string | undefined>;
       /** The desk loop: writes that go with a new ticket (desk card, deadlines), and a call after. */
       newTicket?: { ops(t: Ticket): WriteOp[]; created(t: Ticket): void };
     },
   ) {}
 
-  private context(user: UserContext): { eligibility: Eligibility; ctx: FlowContext } {
-    const eligibility = outageEligibility(this.deps.directory, user);
+  private async context(user: UserContext): Promise<{ eligibility: Eligibility; ctx: FlowContext }> {
+    // A user who chose a current organisation (LCS: the name in the corner) reports within it.
+    const orgId = await this.deps.currentOrganization?.(user);
+    const eligibility = outageEligibility(this.deps.directory, user, orgId);
     return {
       eligibility,
       ctx: { targets: eligibility.targets, scenarios: this.deps.directory.outageScenarios, now: this.deps.clock.now() },
@@ -54,7 +58,7 @@ export class OutageService {
 
   /** "report outage": continue the user's open draft in this conversation, or start one. */
   async start(user: UserContext, conversation: ConversationContext): Promise<View> {
-    const { eligibility, ctx } = this.context(user);
+    const { eligibility, ctx } = await this.context(user);
     const { store, directory } = this.deps;
     if (eligibility.targets.length === 0) return refusedView(directory, eligibility.refusals);
     const extras = { refusals: eligibility.refusals };
@@ -81,7 +85,7 @@ export class OutageService {
   /** A card action on a draft. Replays, double clicks and stale cards return the current state. */
   async act(user: UserContext, action: OutageAction, origin: ActionOrigin = {}): Promise<View> {
     const { store, directory } = this.deps;
-    const { eligibility, ctx } = this.context(user);
+    const { eligibility, ctx } = await this.context(user);
     const extras = { refusals: eligibility.refusals };
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       let stored;

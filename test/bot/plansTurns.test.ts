@@ -318,6 +318,11 @@ describe('support plans over HTTP', () => {
     expect(text).to.include('Contoso Europe: Contoso Europe Finance (cloud)');
     expect(text).not.to.include('You belong to 2 organisations');
     expect(cardText(await say(ALEX, 'current organisation'))).to.include('You are working in **Contoso Europe**.');
+    // the outage report works in the current organisation too, and says how to leave it
+    const outage = cardText(await say(ALEX, 'report outage'));
+    expect(outage).to.include('Contoso Europe, your current organisation');
+    expect(outage).to.include('switch organisation');
+    expect(outage).not.to.include('CONTOSO-PROD');
 
     // a contract of the registry for Contoso Ltd only is refused here like any wrong pair
     const refused = cardText(await addContract(await say(ALEX, 'support plans'), ACCESS.contractId, ACCESS.secret));
