@@ -14,6 +14,8 @@ export interface ServerDeps {
   logger: Logger;
   /** Extra facts for /healthz (store kind, local mode). */
   health?: () => Record<string, unknown>;
+  /** More routes (web pages, their APIs), each registered by its own module. */
+  routes?: ((server: restify.Server) => void)[];
 }
 
 export interface AppServer {
@@ -48,6 +50,8 @@ export function makeServer(deps: ServerDeps): AppServer {
   server.get('/healthz', async (_req, res) => {
     res.send(draining ? 503 : 200, { status: draining ? 'draining' : 'ok', ...(deps.health?.() ?? {}) });
   });
+
+  for (const register of deps.routes ?? []) register(server);
 
   server.post('/api/messages', async (req, res) => {
     if (draining) {
