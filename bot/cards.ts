@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ACData from 'adaptivecards-templating';
 import { CardFactory, type Attachment } from 'botbuilder';
@@ -8,25 +8,10 @@ import type { CardName, View } from '../src/flows/views.js';
 // One typed renderer for every card. Templates are parsed once (parsing costs far more than
 // expanding) and an unbound ${field} is an error, not silent text on a customer's screen.
 
-export const CARD_NAMES: readonly CardName[] = [
-  'outageProject',
-  'outageConfirm',
-  'outageDetails',
-  'outageContact',
-  'outageDone',
-  'outageRefused',
-  'message',
-  'help',
-  'deskTicket',
-  'ticketNews',
-  'ticketStatus',
-  'ticketList',
-  'plansList',
-  'plansAddContract',
-  'plansAddSa',
-  'plansRemove',
-  'plansOrganization',
-];
+// Every template in cards/ (one per CardName); test/bot/cards.test.ts renders each one's sample.
+export const CARD_NAMES = readdirSync(path.join(projectRoot, 'cards'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.slice(0, -'.json'.length) as CardName);
 
 const templates = new Map<CardName, ACData.Template>(
   CARD_NAMES.map((name) => [
