@@ -2,6 +2,10 @@ import {
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
   type Activity,
+  type MessagingExtensionQuery,
+  type MessagingExtensionResponse,
+  type TaskModuleRequest,
+  type TaskModuleResponse,
   MessageFactory,
   TeamsActivityHandler,
   TeamsInfo,
@@ -15,17 +19,31 @@ import { recognize } from '../src/intents.js';
 import type { Logger } from '../src/logger.js';
 import type { ConversationService } from '../src/services/conversationService.js';
 import type { OutageService } from '../src/services/outageService.js';
+import type { IncidentOrigin, IncidentService } from '../src/services/incidentService.js';
+import { IncidentAction } from '../src/flows/incidentFlow.js';
 import { DeskAction } from '../src/desk/deskActions.js';
 import type { DeskService } from '../src/desk/deskService.js';
 import type { PlanService } from '../src/plans/planService.js';
 import { PlansAction, PlanViews } from '../src/plans/planViews.js';
+import { IncidentsAction, type IncidentList } from '../src/incidents/incidentList.js';
+import type { IssueSearch } from '../src/search/issueSearch.js';
+import { searchView } from '../src/search/searchViews.js';
 import { renderCard, renderCardJson } from './cards.js';
+import { type IncidentDialogs, incidentFormOpenView } from './dialogs.js';
+import { isInsertedCard, searchKnownIssues } from './messageExtension.js';
+import { fileFetcher, incomingFiles } from './incomingFiles.js';
 
 export interface BotDeps {
   outage: OutageService;
   desk: DeskService;
   conversations: ConversationService;
   plans: PlanService;
+  search: IssueSearch;
+  incidents: IncidentList;
+  /** Submit an incident: the card flow and files sent in personal chat. */
+  newIncident: IncidentService;
+  /** The incident form as a Teams dialog (task/fetch, task/submit). */
+  dialogs: IncidentDialogs;
   logger: Logger;
 }
 
@@ -50,10 +68,31 @@ export class SupportBot extends TeamsActivityHandler {
     this.plans = new PlanViews(deps.plans);
     this.onMessage(async (context, next) => {
       await this.rememberConversation(context);
+      // Screenshots and logs for an incident draft arrive as ordinary messages with files.
+      const files = incomingFiles(context.activity);
+      if (files.length > 0) {
+        const user = await userOf(context, false, this.log);
+        const view = user
+          ? await deps.newIncident.addFiles(user, conversationOf(context.activity), files, fileFetcher(context, this.log), incidentOrigin(context))
+          : messageView('Who are you?', "Teams didn't tell me who you are, so I can't add your files.");
+        await context.sendActivity(MessageFactory.attachment(renderCard(view)));
+        return next();
+      }
       const text = TurnContext.removeRecipientMention(context.activity) ?? context.activity.text;
+      if (isInsertedCard(context.activity, text)) return next(); // shared with people, not a command
       const intent = recognize(text);
       let view: View;
       switch (intent.kind) {
+        case 'newIncident': {
+          const user = await userOf(context, true, this.log);
+          view = user
+            ? await deps.newIncident.start(user, conversationOf(context.activity), incidentOrigin(context))
+            : messageView('Who are you?', "Teams didn't tell me who you are, so I can't check your projects.");
+          break;
+        }
+        case 'incidentForm':
+          view = incidentFormOpenView();
+          break;
         case 'outage': {
           const user = await userOf(context, true, this.log);
           view = user
@@ -68,6 +107,17 @@ export class SupportBot extends TeamsActivityHandler {
           else view = intent.kind === 'status' ? await deps.desk.status(user, intent.ticketId) : await deps.desk.myTickets(user);
           break;
         }
+        case 'myIncidents':
+        case 'incidents': {
+          const user = await userOf(context, false, this.log);
+          view = user
+            ? await deps.incidents.list(user, intent.kind === 'myIncidents' ? 'mine' : 'project')
+            : messageView('Who are you?', "Teams didn't tell me who you are, so I can't list your incidents.");
+          break;
+        }
+        case 'search':
+          view = searchView(deps.search, intent.query);
+          break;
         case 'plans':
         case 'addContract':
         case 'addSoftwareAssurance':
@@ -94,6 +144,29 @@ export class SupportBot extends TeamsActivityHandler {
     });
   }
 
+  /** Opens the incident dialog (Action.Submit with msteams task/fetch); the profile prefills the contact. */
+  protected override async handleTeamsTaskModuleFetch(context: TurnContext, request: TaskModuleRequest): Promise<TaskModuleResponse> {
+    return this.deps.dialogs.fetch(await userOf(context, true, this.log), conversationOf(context.activity), request);
+  }
+
+  /** What the dialog page sent with dialog.url.submit. */
+  protected override async handleTeamsTaskModuleSubmit(context: TurnContext, request: TaskModuleRequest): Promise<TaskModuleResponse> {
+    return this.deps.dialogs.submit(context, await userOf(context, false, this.log), conversationOf(context.activity), request);
+  }
+
+  /** The search message extension; it answers every request, a bad one with a message. */
+  protected override async handleTeamsMessagingExtensionQuery(
+    _context: TurnContext,
+    query: MessagingExtensionQuery,
+  ): Promise<MessagingExtensionResponse> {
+    try {
+      return searchKnownIssues(this.deps.search, query);
+    } catch (err) {
+      this.log.error({ err }, 'message extension query failed');
+      return { composeExtension: { type: 'message', text: "Search isn't available just now. Try again in a moment." } };
+    }
+  }
+
   /** Universal Actions (Action.Execute): the response replaces the card for the person who clicked. */
   protected override async onAdaptiveCardInvoke(
     context: TurnContext,
@@ -117,6 +190,12 @@ export class SupportBot extends TeamsActivityHandler {
       },
       retry: 'type “report outage” to carry on where you left off',
     },
+    {
+      prefix: 'incident.',
+      schema: IncidentAction,
+      run: (user, action, context) => this.deps.newIncident.act(user, action as IncidentAction, incidentOrigin(context)),
+      retry: 'type “submit incident” to carry on where you left off',
+    },
     { prefix: 'desk.', schema: DeskAction, run: (user, action) => this.deps.desk.act(user, action as DeskAction), retry: 'nothing was changed' },
     { prefix: 'plans.', schema: PlansAction, run: (user, action) => this.plans.act(user, action as PlansAction), retry: 'type “support plans” to start again' },
     {
@@ -124,6 +203,15 @@ export class SupportBot extends TeamsActivityHandler {
       schema: z.object({ verb: z.literal('ticket.view'), data: z.object({ ticketId: z.string().min(1).max(40) }) }),
       run: (user, action) => this.deps.desk.status(user, (action as { data: { ticketId: string } }).data.ticketId),
       retry: 'type “my tickets”',
+    },
+    {
+      prefix: 'incidents.',
+      schema: IncidentsAction,
+      run: (user, action) => {
+        const { scope, page } = (action as IncidentsAction).data;
+        return this.deps.incidents.list(user, scope, page);
+      },
+      retry: 'type “my incidents”',
     },
   ];
 
@@ -167,6 +255,16 @@ const ChannelData = z
 function tenantOf(activity: Partial<Activity>): string | undefined {
   const fromChannel = ChannelData.safeParse(activity.channelData);
   return activity.conversation?.tenantId ?? (fromChannel.success ? fromChannel.data?.tenant?.id : undefined);
+}
+
+/** What the incident flow needs from the turn: the card's message, the bot's id, where it is shown. */
+function incidentOrigin(context: TurnContext): IncidentOrigin {
+  const a = context.activity;
+  return {
+    ...(a.replyToId ? { activityId: a.replyToId } : {}),
+    ...(a.recipient?.id ? { botId: a.recipient.id } : {}),
+    here: conversationOf(a).kind,
+  };
 }
 
 export function conversationOf(activity: Partial<Activity>): ConversationContext {

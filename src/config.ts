@@ -16,6 +16,14 @@ const Env = z.object({
   MicrosoftAppTenantId: z.string().default(''),
   DATA_DIR: z.string().min(1).default(path.join(projectRoot, 'data')),
   DIRECTORY_FILE: z.string().min(1).default(path.join(projectRoot, 'config', 'directory.demo.json')),
+  // The known-issue knowledge base (JSONL), indexed once at start for Issue search.
+  KB_FILE: z.string().min(1).default(path.join(projectRoot, 'kb', 'demo.jsonl')),
+  // Where Teams reaches the bot's web pages (the incident dialog), e.g. https://bot.contoso.com;
+  // empty: in local mode the bot's own address, otherwise the dialog cannot open.
+  PUBLIC_BASE_URL: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://bot.contoso.com' }).optional(),
+  ),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   // Seconds SIGTERM waits for in-flight turns and writes before exiting anyway.
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
@@ -36,6 +44,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (data.MicrosoftAppType === 'SingleTenant' && !data.MicrosoftAppTenantId) {
     throw new ConfigError('Invalid environment: MicrosoftAppTenantId is required for SingleTenant.');
+  }
+  if (data.MicrosoftAppId && data.PUBLIC_BASE_URL?.startsWith('http:')) {
+    throw new ConfigError('Invalid environment: PUBLIC_BASE_URL must be https:// (Teams opens dialogs over HTTPS only).');
   }
   return { ...data, localMode: data.MicrosoftAppId === '' };
 }

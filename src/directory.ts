@@ -119,6 +119,18 @@ export const OutageScenario = z.strictObject({
 });
 export type OutageScenario = z.infer<typeof OutageScenario>;
 
+/** An issue area (LCS: "Select an issue area"); names match the knowledge base's `area` values. */
+export const IssueArea = z.strictObject({ id: Id, name: z.string().min(1).max(80) });
+export type IssueArea = z.infer<typeof IssueArea>;
+
+/** An issue category and the areas it offers (areas depend on the category). */
+export const IssueCategory = z.strictObject({
+  id: Id,
+  name: z.string().min(1).max(80),
+  areas: z.array(IssueArea).min(1),
+});
+export type IssueCategory = z.infer<typeof IssueCategory>;
+
 export const PhoneSupport = z.strictObject({
   region: z.string().min(1),
   number: z.string().regex(/^\+?[0-9 ()-]{6,25}$/, 'expected a phone number'),
@@ -156,6 +168,8 @@ export const Directory = z
   .strictObject({
     organizations: z.array(Organization).min(1),
     outageScenarios: z.array(OutageScenario).min(1),
+    // The incident flow's category and area pickers.
+    categories: z.array(IssueCategory).min(1),
     phoneSupport: z.array(PhoneSupport).min(1),
     desk: Desk,
     sla: z
@@ -201,6 +215,22 @@ export const Directory = z
       if (scenarios.has(s.id))
         ctx.addIssue({ code: 'custom', message: `duplicate scenario id "${s.id}"`, path: ['outageScenarios', si, 'id'] });
       scenarios.add(s.id);
+    });
+    const categories = new Set<string>();
+    d.categories.forEach((c, ci) => {
+      if (categories.has(c.id))
+        ctx.addIssue({ code: 'custom', message: `duplicate category id "${c.id}"`, path: ['categories', ci, 'id'] });
+      categories.add(c.id);
+      const areas = new Set<string>();
+      c.areas.forEach((a, ai) => {
+        if (areas.has(a.id))
+          ctx.addIssue({
+            code: 'custom',
+            message: `duplicate area id "${a.id}" in category ${c.id}`,
+            path: ['categories', ci, 'areas', ai, 'id'],
+          });
+        areas.add(a.id);
+      });
     });
     checkPlans(d, ctx);
   });

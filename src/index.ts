@@ -2,23 +2,37 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { activityHandler, createAdapter } from '../bot/adapter.js';
+import { IncidentDialogs } from '../bot/dialogs.js';
 import { SupportBot } from '../bot/supportBot.js';
 import { TeamsNotifier } from '../bot/teamsNotifier.js';
+import { AttachmentFiles } from './attachments/attachmentFiles.js';
 import { DeskService } from './desk/deskService.js';
 import { Outbox, type OutboxPolicy } from './outbox/outbox.js';
 import { OUTBOX_INDEXES } from './outbox/outboxItem.js';
 import { DEADLINE_INDEXES, DeadlineScheduler } from './sla/deadlines.js';
 import { type Config, loadConfig } from './config.js';
 import { type Directory, loadDirectory } from './directory.js';
+import type { UserContext } from './domain/user.js';
+import { IncidentList } from './incidents/incidentList.js';
 import { createLogger, type Logger } from './logger.js';
 import { PLAN_INDEXES, PlanService } from './plans/planService.js';
+import { buildIssueSearch, type IssueSearch } from './search/issueSearch.js';
+import { loadKb } from './search/loadKb.js';
 import { makeServer } from './server.js';
 import { INDEXES } from './services/collections.js';
 import { ConversationService } from './services/conversationService.js';
+import { IncidentService } from './services/incidentService.js';
 import { OutageService } from './services/outageService.js';
 import { openLowdbStore } from './store/lowdbStore.js';
 import type { Store } from './store/store.js';
 import { type Clock, systemClock } from './time.js';
+import { WebBundler } from './web/bundle.js';
+import { DIALOG_SESSION_INDEXES, DialogSessions } from './web/dialogSessions.js';
+import { incidentDraftValues } from './web/draftPrefill.js';
+import { incidentRoutes } from './web/incidentRoutes.js';
+import { searchRoutes } from './web/searchRoutes.js';
+import { countSolved } from './web/solvedCounter.js';
+import { webRoutes } from './web/webRoutes.js';
 
 // The one composition root: config, store, services, bot, server. Nothing else reads process.env
 // or calls listen().
@@ -28,6 +42,9 @@ export interface Running {
   url: string;
   config: Config;
   directory: Directory;
+  search: IssueSearch;
+  /** Submit an incident: the card flow, files, and the dialog page's formOptions/submitForm. */
+  incidentService: IncidentService;
   store: Store;
   logger: Logger;
   outbox: Outbox;
@@ -59,12 +76,31 @@ export async function main(options: MainOptions = {}): Promise<Running> {
         'Use it only with the Agents Playground on this machine; set MicrosoftAppId for Teams.',
     );
   const directory = await loadDirectory(config.DIRECTORY_FILE);
-  const indexes = { ...INDEXES, ...OUTBOX_INDEXES, ...DEADLINE_INDEXES, ...PLAN_INDEXES };
+  // Issue search: loaded and indexed once, here; a bad line fails the start naming its line number.
+  const kbLoadStart = performance.now();
+  const kb = await loadKb(config.KB_FILE);
+  const kbBuildStart = performance.now();
+  const search = buildIssueSearch(kb);
+  logger.info(
+    { file: config.KB_FILE, entries: search.size, loadMs: Math.round(kbBuildStart - kbLoadStart), buildMs: Math.round(performance.now() - kbBuildStart) },
+    'knowledge base indexed',
+  );
+  const indexes = { ...INDEXES, ...OUTBOX_INDEXES, ...DEADLINE_INDEXES, ...PLAN_INDEXES, ...DIALOG_SESSION_INDEXES };
   const opened = await openLowdbStore({ dir: config.DATA_DIR, indexes, logger: logger.child({ module: 'store' }) });
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
 
   const desk = new DeskService({ store, directory, clock, logger: logger.child({ module: 'desk' }) });
   const plans = new PlanService({ store, directory, clock, logger: logger.child({ module: 'plans' }) });
+  const incidentService = new IncidentService({
+    store,
+    directory,
+    clock,
+    logger: logger.child({ module: 'incident' }),
+    plans,
+    search,
+    files: new AttachmentFiles(path.join(config.DATA_DIR, 'attachments')),
+    newTicket: { ops: (t) => desk.newTicketOps(t), created: (t) => desk.ticketCreated(t) },
+  });
   const outage = new OutageService({
     currentOrganization: async (user) => {
       const r = await plans.currentOrganization(user);
@@ -75,10 +111,33 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     clock,
     logger: logger.child({ module: 'outage' }),
     newTicket: { ops: (t) => desk.newTicketOps(t), created: (t) => desk.ticketCreated(t) },
+    notListed: (user, draft) => incidentService.startFromOutage(user, draft),
   });
   const conversations = new ConversationService({ store, logger, now: () => clock.now() });
   const adapter = createAdapter(config, logger, options.auth);
-  const bot = new SupportBot({ outage, desk, conversations, plans, logger });
+  const incidents = new IncidentList({
+    store,
+    directory,
+    clock,
+    currentOrganization: async (user) => {
+      const r = await plans.currentOrganization(user);
+      return r.ok ? r.value.current.id : undefined;
+    },
+  });
+  // The incident dialog (web/incidentDialog.html): opened by the bot, served by this server.
+  const dialogSessions = new DialogSessions({ store, clock, logger });
+  const solved = (user: UserContext, kbNumber: string, formKey: string) =>
+    countSolved({ store, search, clock }, user, kbNumber, formKey);
+  let ownUrl: string | undefined; // known once listening; the dialog's default host in local mode
+  const dialogs = new IncidentDialogs({
+    incidents: incidentService,
+    countSolved: solved,
+    sessions: dialogSessions,
+    draftValues: (user, draftId) => incidentDraftValues(store, user, draftId),
+    publicBaseUrl: () => config.PUBLIC_BASE_URL ?? (config.localMode ? ownUrl : undefined),
+    logger,
+  });
+  const bot = new SupportBot({ outage, desk, conversations, plans, search, incidents, newIncident: incidentService, dialogs, logger });
   const outbox = new Outbox({
     store,
     clock,
@@ -101,6 +160,19 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     handleActivity: activityHandler(adapter, bot),
     logger,
     health: () => ({ store: 'lowdb', localMode: config.localMode }),
+    routes: [
+      // Pages in web/, bundled on first request; the Incidents tab adds its page to this list.
+      webRoutes({ bundler: new WebBundler(), pages: [{ route: '/dialogs/incident', page: 'incidentDialog' }], logger }),
+      searchRoutes({ search, logger }),
+      incidentRoutes({
+        incidents: incidentService,
+        countSolved: solved,
+        sessions: dialogSessions,
+        directory,
+        localMode: config.localMode,
+        logger,
+      }),
+    ],
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -110,6 +182,7 @@ export async function main(options: MainOptions = {}): Promise<Running> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+  ownUrl = url;
   logger.info({ url: `${url}/api/messages`, dataDir: config.DATA_DIR, directory: config.DIRECTORY_FILE }, 'bot listening');
 
   let stopping: Promise<void> | undefined;
@@ -122,7 +195,7 @@ export async function main(options: MainOptions = {}): Promise<Running> {
       await opened.close();
       logger.info('stopped');
     })());
-  return { port, url, config, directory, store, logger, outbox, deadlines, stop };
+  return { port, url, config, directory, search, incidentService, store, logger, outbox, deadlines, stop };
 }
 
 /** `.env` in the working folder, if any, under the real environment (which wins). */

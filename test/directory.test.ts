@@ -37,6 +37,10 @@ describe('directory', () => {
     { name: 'a bad phone number', edit: (d) => (d.phoneSupport[0].number = 'call us'), expect: /phoneSupport\[0\]\.number: expected a phone number/ },
     { name: 'no desk members', edit: (d) => (d.desk.members = []), expect: /desk\.members/ },
     { name: 'no outage scenarios', edit: (d) => (d.outageScenarios = []), expect: /outageScenarios/ },
+    { name: 'no issue categories', edit: (d) => (d.categories = []), expect: /categories/ },
+    { name: 'a category without areas', edit: (d) => (d.categories[1].areas = []), expect: /categories\[1\]\.areas/ },
+    { name: 'a duplicate category id', edit: (d) => (d.categories[1].id = 'finance'), expect: /categories\[1\]\.id: duplicate category id "finance"/ },
+    { name: 'a duplicate area id in a category', edit: (d) => (d.categories[0].areas[1].id = 'general-ledger'), expect: /dir\.json:\d+: categories\[0\]\.areas\[1\]\.id: duplicate area id "general-ledger" in category finance/ },
   ];
   for (const row of rows)
     it(`rejects ${row.name}`, () => {
@@ -71,5 +75,17 @@ describe('directory', () => {
     } catch (err) {
       expect((err as Error).message).to.match(/empty\.json:1: not valid JSON/);
     }
+  });
+});
+
+describe('demo issue categories', () => {
+  it('use the knowledge base’s category and area names, so Issue search can favour the chosen area', () => {
+    const kb = readFileSync(path.join(path.dirname(DEMO_DIRECTORY_FILE), '..', 'kb', 'demo.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { category: string; area: string });
+    const inKb = new Set(kb.map((e) => `${e.category}/${e.area}`));
+    const offered = demoDirectory().categories.flatMap((c) => c.areas.map((a) => `${c.name}/${a.name}`));
+    expect(offered.filter((x) => !inKb.has(x))).to.deep.equal([]);
   });
 });

@@ -33,6 +33,13 @@ describe('recognize', () => {
     ['switch organization', 'organization'],
     ['change org', 'organization'],
     ['plans for pizza', 'unknown'],
+    ['submit incident', 'newIncident'],
+    ['Submit an incident', 'newIncident'],
+    ['new incident', 'newIncident'],
+    ['open a support case', 'newIncident'],
+    ['<at>F&O Support</at> file an incident', 'newIncident'],
+    ['I need to open a case', 'newIncident'],
+    ['open an outage', 'outage'],
   ];
   for (const [text, kind] of rows) it(`reads “${text}” as ${kind}`, () => expect(recognize(text).kind).to.equal(kind));
 });

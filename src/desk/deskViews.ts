@@ -7,7 +7,7 @@ import { formatClock, formatDateTime } from '../time.js';
 
 const DESK_ERROR_FIELDS = ['ticket', 'updateText', 'transferTo', 'severity', 'transferReason', 'resolution'];
 
-const STATUS_LABELS: Record<Ticket['status'], string> = {
+export const STATUS_LABELS: Record<Ticket['status'], string> = {
   submitted: 'Waiting for acknowledgement',
   acknowledged: 'Acknowledged, in progress',
   resolved: 'Resolved',
@@ -58,6 +58,10 @@ function facts(t: Ticket, directory: Directory) {
     { title: 'Project', value: t.projectName },
     { title: 'Environment', value: t.environmentName },
     ...(t.scenarioTitle ? [{ title: 'Scenario', value: t.scenarioTitle }] : []),
+    ...(t.category ? [{ title: 'Category', value: t.category.name }] : []),
+    ...(t.area ? [{ title: 'Area', value: t.area.name }] : []),
+    ...(t.contract ? [{ title: 'Support plan', value: t.contract.name }] : []),
+    ...(t.attachments?.length ? [{ title: 'Attachments', value: t.attachments.map((a) => a.name).join(', ') }] : []),
     { title: 'Queue', value: queue },
     { title: 'Assigned to', value: t.assignee?.name ?? 'Nobody yet' },
     { title: 'Reporter', value: t.reporter.name },
@@ -84,6 +88,7 @@ export function deskCardView(
       slaColor: state === 'due' ? 'Warning' : state === 'met' ? 'Good' : 'Attention',
       facts: facts(t, directory),
       details: t.details,
+      errorMessage: t.errorMessage ?? '',
       resolution: t.resolution ?? '',
       timeline: timelineRows(t),
       problems: t.deliveryProblems.map((p) => ({ text: `Could not deliver to ${p.conversationId}: ${p.message}` })),

@@ -69,6 +69,15 @@ export interface Ticket {
   scenarioTitle?: string;
   title: string;
   details: string;
+  /** Incidents: the issue category and area chosen (directory ids and names). */
+  category?: { id: string; name: string };
+  area?: { id: string; name: string };
+  /** Incidents: the error message as the user pasted it. */
+  errorMessage?: string;
+  /** Incidents: files sent in personal chat (bytes under DATA_DIR/attachments/<draftId>/). */
+  attachments?: TicketAttachment[];
+  /** Incidents: the support plan it was filed under. */
+  contract?: { ref: string; name: string };
   reporter: { aadObjectId: string; name: string; email?: string };
   contact: Contact;
   submittedAt: string;
@@ -79,6 +88,13 @@ export interface Ticket {
   origin: TicketOrigin;
   draftId: string;
   timeline: TimelineEntry[];
+}
+
+export interface TicketAttachment {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
 }
 
 export function ticketNumber(kind: Ticket['kind'], seq: number): string {

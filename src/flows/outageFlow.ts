@@ -206,7 +206,10 @@ export function validateDetails(d: Pick<OutageDraft, 'title' | 'details'>): Reco
 const Email = z.email();
 const PHONE = /^\+?[0-9][0-9 ().-]{5,24}$/;
 
-export function validateContact(c: OutageDraft['contact']): Record<string, string> {
+export function validateContact(
+  c: OutageDraft['contact'],
+  messages: { phoneRequired?: string } = {},
+): Record<string, string> {
   const errors: Record<string, string> = {};
   const name = c.name.trim();
   if (name.length === 0) errors.name = 'Enter the name of the person Microsoft Support should contact.';
@@ -215,7 +218,7 @@ export function validateContact(c: OutageDraft['contact']): Record<string, strin
     errors.email = 'Enter a valid e-mail address, like name@contoso.com.';
   const phone = c.phone.trim();
   if (phone.length === 0)
-    errors.phone = 'Enter a phone number: for an outage the engineer calls you within 30 minutes.';
+    errors.phone = messages.phoneRequired ?? 'Enter a phone number: for an outage the engineer calls you within 30 minutes.';
   else if (!PHONE.test(phone)) errors.phone = 'Enter a phone number with digits only, like +1 425 555 0100.';
   return errors;
 }

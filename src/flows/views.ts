@@ -24,7 +24,20 @@ export type CardName =
   | 'plansAddContract'
   | 'plansAddSa'
   | 'plansRemove'
-  | 'plansOrganization';
+  | 'plansOrganization'
+  | 'incidentProject'
+  | 'incidentCategory'
+  | 'incidentArea'
+  | 'incidentDescribe'
+  | 'incidentScreenshots'
+  | 'incidentContact'
+  | 'incidentContract'
+  | 'incidentDone'
+  | 'incidentSolved'
+  | 'incidentFiles'
+  | 'incidentFormOpen'
+  | 'searchResults'
+  | 'incidentList';
 
 export interface View {
   card: CardName;
@@ -128,9 +141,8 @@ export function outageView(
           title: 'Submit a normal support incident',
           text:
             "Your situation isn't one of the production outage scenarios, so it goes to Microsoft Support " +
-            'as a normal incident, with the SLA of your support plan. Submitting incidents from Teams is ' +
-            'not available yet: submit it in LCS (your project > Support > Submit an incident), or call ' +
-            'phone support if your business is stopped.',
+            'as a normal incident, with the SLA of your support plan: type “submit incident” to submit it ' +
+            'here, or call phone support if your business is stopped.',
           notice: extras.notice ?? '',
           phones: phoneList(directory),
         },
@@ -185,8 +197,23 @@ export function helpView(intro = ''): View {
       intro,
       commands: [
         { command: 'report outage', text: 'Report a production outage to Microsoft Support (acknowledged within 30 minutes).' },
+        {
+          command: 'submit incident',
+          text: 'Submit a support incident: category and area, describe it with possible solutions from Issue search, screenshots (personal chat), your contact, support plan and severity.',
+        },
+        { command: 'incident form', text: 'The whole incident in one Teams dialog, with possible solutions as you type.' },
         { command: 'status <ticket>', text: 'Show a ticket and its timeline, e.g. status OUT-100001.' },
         { command: 'my tickets', text: 'List your tickets and where each stands against its SLA.' },
+        { command: 'my incidents', text: 'List your support incidents: number, severity, status and SLA, 10 a page, each with its timeline.' },
+        {
+          command: 'incidents',
+          text: "Your incidents and, if you are a project owner or organisation admin, your project's incidents (current organisation).",
+        },
+        {
+          command: 'search <words>',
+          text: 'Search known issues (Issue search): the top 10 with KB number, status and link, e.g. search batch AND workflow status:open.',
+        },
+        { command: 'kb <number>', text: 'Open a known issue by its KB number, e.g. kb 4512345.' },
         {
           command: 'support plans',
           text: 'Show the support plans of your current organisation and project, with why you have each and the incidents left; add or remove a contract, add a Software Assurance plan.',

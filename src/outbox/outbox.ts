@@ -199,21 +199,20 @@ export class Outbox {
   private async refresh(): Promise<void> {
     const since = this.tick;
     this.lastRefreshAt = this.deps.clock.now().getTime();
-    const docs = await this.deps.store.find<unknown>(OUTBOX_COLLECTION, 'pending', 'pending');
+    const docs = await this.pendingDocs();
     const seen = new Set<string>();
     for (const raw of docs) {
       seen.add(raw.id);
       // A write of ours that finished after the read began may not be in this snapshot.
       if ((this.writtenAt.get(raw.id) ?? -1) >= since) continue;
       if (this.entries.has(raw.id) && this.inFlightItem(raw.id)) continue;
+      if (this.entries.get(raw.id)?.doc.eTag === raw.eTag) continue; // unchanged: nothing to parse
       const parsed = OutboxItem.safeParse(raw.value);
       if (!parsed.success) {
         await this.quarantine(raw, parsed.error.message);
         continue;
       }
       if (parsed.data.status !== 'pending') continue;
-      const current = this.entries.get(raw.id);
-      if (current && current.doc.eTag === raw.eTag) continue;
       this.entries.set(raw.id, { doc: { id: raw.id, eTag: raw.eTag, value: parsed.data } });
     }
     for (const id of [...this.entries.keys()]) {
@@ -221,6 +220,29 @@ export class Outbox {
       if (!seen.has(id) && !fresh && !this.inFlightItem(id)) this.entries.delete(id);
     }
     for (const [id, t] of this.writtenAt) if (t < since) this.writtenAt.delete(id);
+  }
+
+  /**
+   * The pending items. With a store that can list eTags, only new or changed items are read: with
+   * a backlog (a rate-limited desk channel, a Teams outage) re-reading and parsing every pending
+   * item on every wake made each enqueue cost O(backlog) and the turns that enqueue slow down.
+   */
+  private async pendingDocs(): Promise<StoredDoc<unknown>[]> {
+    const { store } = this.deps;
+    if (!store.findETags) return store.find<unknown>(OUTBOX_COLLECTION, 'pending', 'pending');
+    const docs: StoredDoc<unknown>[] = [];
+    for (const { id, eTag } of await store.findETags(OUTBOX_COLLECTION, 'pending', 'pending')) {
+      const known = this.entries.get(id);
+      if (known?.doc.eTag === eTag) {
+        docs.push(known.doc);
+        continue;
+      }
+      const doc = await store.get<unknown>(OUTBOX_COLLECTION, id);
+      // As find() does: only what is still pending (it may have settled since the listing).
+      const status = (doc?.value as { status?: unknown } | null | undefined)?.status;
+      if (doc && status === 'pending') docs.push(doc);
+    }
+    return docs;
   }
 
   private inFlightItem(id: string): boolean {
@@ -248,12 +270,7 @@ export class Outbox {
   /** Starts the head of every free conversation that is due; sets the timer for the next one. */
   private dispatch(): void {
     const now = this.deps.clock.now().getTime();
-    const heads = new Map<string, Entry>();
-    for (const entry of this.entries.values()) {
-      const conv = entry.doc.value.conversationId;
-      const head = heads.get(conv);
-      if (!head || compareSeq(entry.doc.value, head.doc.value) < 0) heads.set(conv, entry);
-    }
+    const heads = this.heads();
     for (const [conv, head] of [...heads].sort(([, a], [, b]) =>
       compareSeq(a.doc.value, b.doc.value),
     )) {
@@ -270,6 +287,17 @@ export class Outbox {
     }
   }
 
+  /** Each conversation's first pending item (by seq). */
+  private heads(): Map<string, Entry> {
+    const heads = new Map<string, Entry>();
+    for (const entry of this.entries.values()) {
+      const conv = entry.doc.value.conversationId;
+      const head = heads.get(conv);
+      if (!head || compareSeq(entry.doc.value, head.doc.value) < 0) heads.set(conv, entry);
+    }
+    return heads;
+  }
+
   private dueAt(conv: string, head: Entry, now: number): number {
     if (head.unrecorded) return head.unrecorded.retryAt;
     const scheduled = Math.max(Date.parse(head.doc.value.nextAttemptAt), head.notBefore ?? 0);
@@ -282,12 +310,9 @@ export class Outbox {
     const pollAt = this.lastRefreshAt + this.policy.pollIntervalMs;
     const full = this.inFlight.size >= this.policy.maxConcurrentSends; // a finishing send kicks
     let next = Math.max(now, pollAt);
-    const heads = new Set<string>();
-    const ordered = [...this.entries.values()].sort((a, b) => compareSeq(a.doc.value, b.doc.value));
-    for (const entry of ordered) {
-      const conv = entry.doc.value.conversationId;
-      if (heads.has(conv)) continue;
-      heads.add(conv);
+    // Only each conversation's head can become due; finding them is one pass, not a sort of the
+    // whole backlog (this runs after every send).
+    for (const [conv, entry] of this.heads()) {
       if (this.busy.has(conv) || entry.blockedOn) continue;
       const due = this.dueAt(conv, entry, now);
       if (due <= now && full) continue;

@@ -409,11 +409,15 @@ export interface UsablePlan {
   slaPlan?: SupportPlanKind;
 }
 
-/** The plans usable for an incident in the report's project, in LCS's group order. */
-export function usableContracts(report: EntitlementReport): UsablePlan[] {
+/**
+ * The plans usable for an incident in the report's project, in LCS's group order; with
+ * `includeExhausted`, also limited plans with no incidents left (the incident flow lists them so
+ * that choosing one gets the reason, as LCS shows the count).
+ */
+export function usableContracts(report: EntitlementReport, options: { includeExhausted?: boolean } = {}): UsablePlan[] {
   return report.groups
     .flatMap((g) => g.entitlements)
-    .filter((e) => e.usable)
+    .filter((e) => e.usable || (options.includeExhausted === true && e.blockedBy === 'no-incidents'))
     .map(({ ref, group, kind, name, tier, incidents, slaPlan }) => ({
       ref,
       group,

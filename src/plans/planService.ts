@@ -260,11 +260,15 @@ export class PlanService {
   }
 
   /** For the incident flow: the plans usable for an incident in a project, with tier and incidents left. */
-  usableContracts(user: UserContext, projectId: string): Promise<PlanResult<UsablePlan[]>> {
+  usableContracts(
+    user: UserContext,
+    projectId: string,
+    options: { includeExhausted?: boolean } = {},
+  ): Promise<PlanResult<UsablePlan[]>> {
     return this.guard(async () => {
       const found = this.memberProject(user, projectId);
       if (!found) return fail('project.unknown', "You aren't a member of that project.");
-      return ok(usableContracts(await this.report(user, found.org, found.project)));
+      return ok(usableContracts(await this.report(user, found.org, found.project), options));
     });
   }
 

@@ -17,6 +17,7 @@ import { messageView, outageView, refusedView, type View } from '../flows/views.
 import { ConflictError, type Store, StoreUnavailableError, type WriteOp } from '../store/store.js';
 import { type Clock, formatClock, isTimeZone } from '../time.js';
 import { COLLECTIONS } from './collections.js';
+import { writeNewTicket } from './ticketWriter.js';
 
 /** Extra facts about the invoke that the ticket keeps (the card's message, for thread replies). */
 export interface ActionOrigin {
@@ -38,6 +39,8 @@ export class OutageService {
       currentOrganization?: (user: UserContext) => Promise<string | undefined>;
       /** The desk loop: writes that go with a new ticket (desk card, deadlines), and a call after. */
       newTicket?: { ops(t: Ticket): WriteOp[]; created(t: Ticket): void };
+      /** "My situation isn't listed": the normal incident flow, prefilled from the outage draft. */
+      notListed?: (user: UserContext, draft: OutageDraft) => Promise<View>;
     },
   ) {}
 
@@ -104,6 +107,7 @@ export class OutageService {
           ...extras,
           notice: `This outage report belongs to ${draft.reporter.name}. Type “report outage” to start your own.`,
         });
+      if (draft.step === 'notListed' && this.deps.notListed) return this.deps.notListed(user, draft); // a replay
       if (!isActive(draft) || action.data.rev !== draft.rev)
         return this.viewOf(draft, ctx, extras); // replay or an older card: show where it stands
       const { draft: next, effects } = advance(draft, action, ctx);
@@ -115,6 +119,7 @@ export class OutageService {
           return outageView(ticket ? { ...next, step: 'done', ticketId: ticket.id } : next, ctx, directory, { ticket });
         }
         await store.write([{ op: 'put', collection: COLLECTIONS.drafts, id: next.id, value: next, ifMatch: stored.eTag }]);
+        if (next.step === 'notListed' && this.deps.notListed) return this.deps.notListed(user, next);
         return outageView(next, ctx, directory, extras);
       } catch (err) {
         if (err instanceof ConflictError) continue; // someone else moved the draft: decide again
@@ -137,27 +142,17 @@ export class OutageService {
    */
   private async submit(draft: OutageDraft, draftETag: string, origin: ActionOrigin): Promise<Ticket> {
     const { store, directory, clock } = this.deps;
-    for (let attempt = 0; ; attempt++) {
-      const counter = await store.get<{ next: number }>(COLLECTIONS.counters, 'tickets');
-      const seq = counter?.value.next ?? 100001;
-      const now = clock.now();
-      const ticket = buildTicket(draft, directory, seq, now, origin);
-      try {
-        await store.write([
-          { op: 'put', collection: COLLECTIONS.counters, id: 'tickets', value: { next: seq + 1 }, ifMatch: counter?.eTag ?? 'absent' },
-          { op: 'put', collection: COLLECTIONS.tickets, id: ticket.id, value: ticket, ifMatch: 'absent' },
-          { op: 'put', collection: COLLECTIONS.drafts, id: draft.id, value: { ...draft, step: 'done', ticketId: ticket.id }, ifMatch: draftETag },
-          ...(this.deps.newTicket?.ops(ticket) ?? []),
-        ]);
-        this.deps.newTicket?.created(ticket);
-        this.deps.logger.info({ ticketId: ticket.id, projectId: ticket.projectId }, 'outage ticket created');
-        return ticket;
-      } catch (err) {
-        // Another ticket took this number: take the next one. A stale draft goes back up.
-        const numberTaken = err instanceof ConflictError && err.collection !== COLLECTIONS.drafts;
-        if (!numberTaken || attempt >= MAX_CONFLICT_RETRIES) throw err;
-      }
-    }
+    const ticket = await writeNewTicket(
+      store,
+      (seq) => buildTicket(draft, directory, seq, clock.now(), origin),
+      (t) => [
+        { op: 'put', collection: COLLECTIONS.drafts, id: draft.id, value: { ...draft, step: 'done', ticketId: t.id }, ifMatch: draftETag },
+        ...(this.deps.newTicket?.ops(t) ?? []),
+      ],
+    );
+    this.deps.newTicket?.created(ticket);
+    this.deps.logger.info({ ticketId: ticket.id, projectId: ticket.projectId }, 'outage ticket created');
+    return ticket;
   }
 
   private async viewOf(draft: OutageDraft, ctx: FlowContext, extras: Parameters<typeof outageView>[3]): Promise<View> {

@@ -51,6 +51,15 @@ export class FaultyStore implements Store {
     return this.inner.find<T>(collection, index, key);
   }
 
+  async findETags(
+    collection: string,
+    index: string,
+    key: string,
+  ): Promise<{ id: string; eTag: string }[]> {
+    if (this.inner.findETags) return this.inner.findETags(collection, index, key);
+    return (await this.inner.find(collection, index, key)).map(({ id, eTag }) => ({ id, eTag }));
+  }
+
   count(collection: string): Promise<number> {
     return this.inner.count(collection);
   }

@@ -166,6 +166,18 @@ export class LowdbStore implements Store {
     );
   }
 
+  async findETags(
+    collection: string,
+    index: string,
+    key: string,
+  ): Promise<{ id: string; eTag: string }[]> {
+    this.assertReadable();
+    // The table changes only when a batch commits (synchronously): this is one consistent state.
+    return this.table
+      .lookup(collection, index, key)
+      .map((id) => ({ id, eTag: this.table.get(collection, id)!.eTag }));
+  }
+
   async count(collection: string): Promise<number> {
     this.assertReadable();
     return this.table.count(collection);

@@ -63,6 +63,17 @@ export class MemoryStore implements Store {
     return docs;
   }
 
+  async findETags(
+    collection: string,
+    index: string,
+    key: string,
+  ): Promise<{ id: string; eTag: string }[]> {
+    this.assertOpen();
+    return this.table
+      .lookup(collection, index, key)
+      .map((id) => ({ id, eTag: this.table.get(collection, id)!.eTag }));
+  }
+
   async count(collection: string): Promise<number> {
     this.assertOpen();
     return this.table.count(collection);

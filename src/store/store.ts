@@ -33,6 +33,15 @@ export interface Store {
   write(ops: WriteOp[]): Promise<string[]>;
   /** Documents of a collection whose declared index `index` yields `key`. Order unspecified. */
   find<T>(collection: string, index: string, key: string): Promise<StoredDoc<T>[]>;
+  /**
+   * Optional: the ids and eTags of the documents find() would return, without reading them. A
+   * poller that already holds most of them (the outbox) reads only the new or changed ones.
+   */
+  findETags?(
+    collection: string,
+    index: string,
+    key: string,
+  ): Promise<{ id: string; eTag: string }[]>;
   /** Number of documents in a collection. */
   count(collection: string): Promise<number>;
   /** Finishes writes in flight, then releases files and connections. Later calls reject. */
