@@ -27,6 +27,11 @@ const Env = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   // Seconds SIGTERM waits for in-flight turns and writes before exiting anyway.
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
+  // Where the Incidents tab's Teams SSO tokens get their signing keys (with MicrosoftAppId set).
+  TEAMS_SSO_OPENID_METADATA_URL: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.url({ protocol: /^https?$/ }).default('https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration'),
+  ),
 });
 
 export type Config = z.infer<typeof Env> & { localMode: boolean };

@@ -6,6 +6,7 @@ import { IncidentDialogs } from '../bot/dialogs.js';
 import { SupportBot } from '../bot/supportBot.js';
 import { TeamsNotifier } from '../bot/teamsNotifier.js';
 import { AttachmentFiles } from './attachments/attachmentFiles.js';
+import { TeamsSso } from './auth/teamsSso.js';
 import { DeskService } from './desk/deskService.js';
 import { Outbox, type OutboxPolicy } from './outbox/outbox.js';
 import { OUTBOX_INDEXES } from './outbox/outboxItem.js';
@@ -32,6 +33,8 @@ import { incidentDraftValues } from './web/draftPrefill.js';
 import { incidentRoutes } from './web/incidentRoutes.js';
 import { searchRoutes } from './web/searchRoutes.js';
 import { countSolved } from './web/solvedCounter.js';
+import { tabRoutes } from './web/tabRoutes.js';
+import { webUserResolver } from './web/webUser.js';
 import { webRoutes } from './web/webRoutes.js';
 
 // The one composition root: config, store, services, bot, server. Nothing else reads process.env
@@ -137,6 +140,23 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     publicBaseUrl: () => config.PUBLIC_BASE_URL ?? (config.localMode ? ownUrl : undefined),
     logger,
   });
+  // The web pages' users: the demo user in local mode, else the user of a Teams SSO token.
+  const webUsers = webUserResolver({
+    directory,
+    localMode: config.localMode,
+    ...(config.localMode
+      ? {}
+      : {
+          sso: new TeamsSso({
+            appId: config.MicrosoftAppId,
+            ...(config.PUBLIC_BASE_URL ? { host: new URL(config.PUBLIC_BASE_URL).host } : {}),
+            ...(config.MicrosoftAppType === 'SingleTenant' ? { tenantId: config.MicrosoftAppTenantId } : {}),
+            metadataUrl: config.TEAMS_SSO_OPENID_METADATA_URL,
+            clock,
+            logger,
+          }),
+        }),
+  });
   const bot = new SupportBot({ outage, desk, conversations, plans, search, incidents, newIncident: incidentService, dialogs, logger });
   const outbox = new Outbox({
     store,
@@ -161,17 +181,24 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     logger,
     health: () => ({ store: 'lowdb', localMode: config.localMode }),
     routes: [
-      // Pages in web/, bundled on first request; the Incidents tab adds its page to this list.
-      webRoutes({ bundler: new WebBundler(), pages: [{ route: '/dialogs/incident', page: 'incidentDialog' }], logger }),
+      // Pages in web/, bundled on first request.
+      webRoutes({
+        bundler: new WebBundler(),
+        pages: [
+          { route: '/dialogs/incident', page: 'incidentDialog' },
+          { route: '/tab/incidents', page: 'incidentsTab' },
+        ],
+        logger,
+      }),
       searchRoutes({ search, logger }),
       incidentRoutes({
         incidents: incidentService,
         countSolved: solved,
         sessions: dialogSessions,
-        directory,
-        localMode: config.localMode,
+        users: webUsers,
         logger,
       }),
+      tabRoutes({ incidents, store, directory, clock, users: webUsers, botId: config.MicrosoftAppId || undefined, logger }),
     ],
   });
 

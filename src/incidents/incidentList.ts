@@ -42,24 +42,39 @@ type SlaColor = 'Good' | 'Attention' | 'Warning' | 'Default';
 export class IncidentList {
   constructor(private readonly deps: IncidentListDeps) {}
 
-  /** One page of the list card; a page past the end shows the last one. */
-  async list(user: UserContext, scope: IncidentScope, page = 1): Promise<View> {
+  /**
+   * The tickets the list draws from, newest first: the user's own and, for `project`, those of the
+   * projects they own or administer in their current organisation; only ever of the user's tenant.
+   * `accept` picks the kinds (the list card: incidents; the Incidents tab: open outages too).
+   */
+  async visible(
+    user: UserContext,
+    scope: IncidentScope,
+    accept: (t: Ticket) => boolean = (t) => t.kind === 'incident',
+  ): Promise<{ tickets: Ticket[]; org?: Organization; projects: Project[] }> {
     const tenant = user.tenantId.toLowerCase();
     const me = user.aadObjectId.toLowerCase();
     const byId = new Map<string, Ticket>();
     const keep = (t: Ticket) => {
-      if (t.kind === 'incident' && t.tenantId.toLowerCase() === tenant) byId.set(t.id, t);
+      if (accept(t) && t.tenantId.toLowerCase() === tenant) byId.set(t.id, t);
     };
     for (const d of await this.deps.store.find<Ticket>(COLLECTIONS.tickets, 'reporter', me)) keep(d.value);
+    const org = scope === 'project' ? await this.currentOrg(user) : undefined;
+    const projects = org ? org.projects.filter((p) => roleIn(p, me)) : [];
+    for (const p of projects)
+      for (const d of await this.deps.store.find<Ticket>(COLLECTIONS.tickets, 'project', p.id))
+        if (d.value.orgId === org!.id) keep(d.value);
+    const tickets = [...byId.values()].sort((a, b) => b.submittedAt.localeCompare(a.submittedAt) || b.id.localeCompare(a.id));
+    return { tickets, ...(org ? { org } : {}), projects };
+  }
 
+  /** One page of the list card; a page past the end shows the last one. */
+  async list(user: UserContext, scope: IncidentScope, page = 1): Promise<View> {
+    const me = user.aadObjectId.toLowerCase();
+    const { tickets: all, org, projects } = await this.visible(user, scope);
     let intro = 'Newest first.';
     let note = '';
     if (scope === 'project') {
-      const org = await this.currentOrg(user);
-      const projects = org ? org.projects.filter((p) => roleIn(p, me)) : [];
-      for (const p of projects)
-        for (const d of await this.deps.store.find<Ticket>(COLLECTIONS.tickets, 'project', p.id))
-          if (d.value.orgId === org!.id) keep(d.value);
       if (projects.length) intro = `Yours and those of ${list(projects.map((p) => p.name))} (${org!.name}), newest first.`;
       else
         note = org
@@ -67,7 +82,6 @@ export class IncidentList {
           : "Your own incidents only: you aren't a project owner or organisation admin of a project here.";
     }
 
-    const all = [...byId.values()].sort((a, b) => b.submittedAt.localeCompare(a.submittedAt) || b.id.localeCompare(a.id));
     const pages = Math.max(1, Math.ceil(all.length / INCIDENTS_PAGE_SIZE));
     const current = Math.min(Math.max(1, Math.floor(page)), pages);
     const shown = all.slice((current - 1) * INCIDENTS_PAGE_SIZE, current * INCIDENTS_PAGE_SIZE);

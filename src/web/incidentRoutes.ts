@@ -1,22 +1,21 @@
 import type restify from 'restify';
 import { z } from 'zod';
-import type { Directory } from '../directory.js';
 import type { ConversationContext, UserContext } from '../domain/user.js';
 import type { Logger } from '../logger.js';
 import type { IncidentService } from '../services/incidentService.js';
 import type { DialogSession, DialogSessions } from './dialogSessions.js';
 import { guarded } from './httpErrors.js';
-import { DEMO_USER_HEADER, demoUser, NOT_LOCAL_MESSAGE, WEB_CONVERSATION } from './webUser.js';
+import { DEMO_USER_HEADER, type ResolveWebUser, WEB_CONVERSATION } from './webUser.js';
 
 // The incident dialog page's API:
 // - GET  /api/incidents/form[?session=]: the choices (projects, environments, categories and
 //   areas, contracts, severities), the contact prefill, and after a refused submit the values
 //   and errors. With a session (opened by the bot in Teams): that session's user. Without: the
-//   demo user in local mode, 401 otherwise.
+//   demo user in local mode, else the user of a Teams SSO token (401 without one; webUser.ts).
 // - POST /api/incidents {form, idempotencyKey}: the page outside Teams (inside Teams it submits
-//   through the bot, task/submit). Local mode only; 401 otherwise. 201 with the incident number,
-//   400 with the errors by field.
-// - POST /api/incidents/solved {kbNumber}: "This solved my problem" outside Teams; local mode only.
+//   through the bot, task/submit). The demo user in local mode, else a Teams SSO token's user.
+//   201 with the incident number, 400 with the errors by field.
+// - POST /api/incidents/solved {kbNumber}: "This solved my problem" outside Teams; the same users.
 // Both submit paths run IncidentService.submitForm: the same checks and creation as the card flow.
 
 /** What the dialog needs of the incident service: the form's choices and its submit. */
@@ -40,30 +39,23 @@ export interface IncidentRoutesDeps {
   incidents: IncidentFormPort;
   countSolved: CountSolved;
   sessions: DialogSessions;
-  directory: Directory;
-  localMode: boolean;
+  /** The local-mode demo user or a Teams SSO token's user (src/web/webUser.ts). */
+  users: ResolveWebUser;
   logger: Logger;
 }
 
 export function incidentRoutes(deps: IncidentRoutesDeps): (server: restify.Server) => void {
   const log = deps.logger.child({ module: 'web.incidents' });
 
-  /** The local-mode demo user, or an answer already sent (401, 403). */
-  const localUser = (req: restify.Request, res: restify.Response): UserContext | undefined => {
-    if (!deps.localMode) {
-      res.send(401, { error: 'unauthorized', message: NOT_LOCAL_MESSAGE });
-      return undefined;
-    }
-    const user = demoUser(deps.directory, req.header(DEMO_USER_HEADER));
-    if (!user) res.send(403, { error: 'unknown_user', message: `${DEMO_USER_HEADER} names no member of the directory.` });
-    return user;
-  };
+  /** The request's user; throws the 401, 403 or 503 that guarded() answers with. */
+  const requestUser = async (req: restify.Request): Promise<UserContext> =>
+    (await deps.users(req.header('authorization'), req.header(DEMO_USER_HEADER))).user;
 
   return (server) => {
     server.get('/api/incidents/form', guarded(log, async (req, res) => {
       res.header('Cache-Control', 'no-store');
       const session = new URL(req.url ?? '/', 'http://localhost').searchParams.get('session');
-      let user: UserContext | undefined;
+      let user: UserContext;
       let draft: Pick<DialogSession, 'values' | 'errors' | 'idempotencyKey'> = {};
       if (session !== null) {
         const found = await deps.sessions.get(session);
@@ -76,8 +68,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): (server: restify.Serve
         }
         user = found.user;
         draft = found;
-      } else user = localUser(req, res);
-      if (!user) return;
+      } else user = await requestUser(req);
       const options = await deps.incidents.formOptions(user);
       if (!options.ok) {
         res.send(403, { error: 'not_allowed', message: options.message });
@@ -92,8 +83,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): (server: restify.Serve
     }));
 
     server.post('/api/incidents', guarded(log, async (req, res) => {
-      const user = localUser(req, res);
-      if (!user) return;
+      const user = await requestUser(req);
       const body = SubmitBody.safeParse(req.body);
       if (!body.success) {
         res.send(400, { error: 'bad_request', message: z.prettifyError(body.error) });
@@ -112,8 +102,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): (server: restify.Serve
     }));
 
     server.post('/api/incidents/solved', guarded(log, async (req, res) => {
-      const user = localUser(req, res);
-      if (!user) return;
+      const user = await requestUser(req);
       const body = SolvedBody.safeParse(req.body);
       if (!body.success) {
         res.send(400, { error: 'bad_request', message: z.prettifyError(body.error) });

@@ -1,11 +1,14 @@
+import { bearerToken, type TeamsSso } from '../auth/teamsSso.js';
 import type { Directory } from '../directory.js';
 import type { ConversationContext, UserContext } from '../domain/user.js';
+import { AppError } from '../errors.js';
 
-// Who is using a web page outside Teams. In local mode (no MicrosoftAppId: the Playground demo on
-// this machine) there is no sign-in, so the page acts for a fixed demo user: the Playground's
-// default user, Alex Wilber, or another directory member named by the `X-Demo-User` header (an
-// aadObjectId). Outside local mode a page needs a Teams SSO token, which is not validated yet
-// (the Incidents tab's issue): those requests get 401.
+// Who is using a web page (the Incidents tab, the incident dialog outside Teams), behind the same
+// switch as the bot. In local mode (no MicrosoftAppId: the Playground demo on this machine) there
+// is no sign-in, so the page acts for a fixed demo user: the Playground's default user, Alex Wilber,
+// or another directory member named by the `X-Demo-User` header (an aadObjectId). With an app id a
+// request needs a Teams SSO token (`Authorization: Bearer`, src/auth/teamsSso.ts): 401 without a
+// valid one, 503 when the signing keys cannot be fetched.
 
 /** The Playground's default current user (.m365agentsplayground.yml), a member of the demo directory. */
 export const DEMO_USER_ID = '00000000-0000-0000-0000-0000000000020';
@@ -15,8 +18,8 @@ export const DEMO_USER_HEADER = 'x-demo-user';
 export const WEB_CONVERSATION: ConversationContext = { id: 'web:incident-dialog', kind: 'personal' };
 
 export const NOT_LOCAL_MESSAGE =
-  'This page submits on its own only in local mode. Open the incident form from the bot in Teams ' +
-  '(type “incident form”); signing in here with a Teams SSO token is not supported yet.';
+  'This page works on its own only in local mode. Open it from the app in Teams (for the incident ' +
+  'form, type “incident form” in the chat with the bot), which signs you in.';
 
 /** The demo user named by the request (header) or the default one; undefined if not a member. */
 export function demoUser(directory: Directory, requested: string | undefined): UserContext | undefined {
@@ -27,4 +30,25 @@ export function demoUser(directory: Directory, requested: string | undefined): U
         if (member.aadObjectId.toLowerCase() === id)
           return { aadObjectId: id, tenantId: org.tenantId.toLowerCase(), name: member.name, email: member.email };
   return undefined;
+}
+
+/** Who a web API request acts for, and whether that is the local-mode demo user. */
+export interface WebUser {
+  user: UserContext;
+  demo: boolean;
+}
+
+/** Resolves a request's user from its Authorization and X-Demo-User headers; throws AppError 401/403/503. */
+export type ResolveWebUser = (authorization: string | undefined, demoUserHeader: string | undefined) => Promise<WebUser>;
+
+export function webUserResolver(deps: { directory: Directory; localMode: boolean; sso?: Pick<TeamsSso, 'verify'> }): ResolveWebUser {
+  return async (authorization, requested) => {
+    if (deps.localMode) {
+      const user = demoUser(deps.directory, requested);
+      if (!user) throw new AppError('unknown_user', `${DEMO_USER_HEADER} names no member of the directory.`, 403);
+      return { user, demo: true };
+    }
+    if (!deps.sso || !bearerToken(authorization)) throw new AppError('unauthorized', NOT_LOCAL_MESSAGE, 401);
+    return { user: await deps.sso.verify(authorization), demo: false };
+  };
 }

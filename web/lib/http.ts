@@ -6,8 +6,8 @@ export interface JsonAnswer<T = unknown> {
   body: T;
 }
 
-export async function getJson<T>(url: string, signal?: AbortSignal): Promise<JsonAnswer<T>> {
-  const res = await fetch(url, { headers: { accept: 'application/json' }, credentials: 'same-origin', signal });
+export async function getJson<T>(url: string, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<JsonAnswer<T>> {
+  const res = await fetch(url, { headers: { accept: 'application/json', ...headers }, credentials: 'same-origin', signal });
   return { status: res.status, body: (await readJson(res)) as T };
 }
 

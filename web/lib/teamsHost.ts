@@ -1,4 +1,4 @@
-import { app, dialog } from '@microsoft/teams-js';
+import { app, authentication, dialog } from '@microsoft/teams-js';
 
 // Whether the page runs inside a Microsoft 365 host (Teams), and what the host tells it. Outside
 // one, teams-js either rejects ("No Parent window found") or never answers (opened in a frame
@@ -11,6 +11,10 @@ export interface TeamsHost {
   user: { id?: string; name?: string; loginHint?: string; tenantId?: string };
   /** Sends the dialog's result to the bot (task/submit) and closes the dialog. */
   submitDialog(result: object): void;
+  /** A Teams SSO token for the app (webApplicationInfo in the manifest), for our own API. */
+  getAuthToken(): Promise<string>;
+  /** Opens a Teams deep link (a chat, a tab) in the Teams client. */
+  openLink(url: string): Promise<void>;
 }
 
 export const TEAMS_INIT_TIMEOUT_MS = 1500;
@@ -38,6 +42,8 @@ export async function connectToTeams(timeoutMs = TEAMS_INIT_TIMEOUT_MS): Promise
         tenantId: context.user?.tenant?.id,
       },
       submitDialog: (result) => dialog.url.submit(result),
+      getAuthToken: () => authentication.getAuthToken(),
+      openLink: (url) => app.openLink(url),
     };
   } catch {
     return undefined; // not in a host: the page works on its own
