@@ -4,13 +4,32 @@ import { COLLECTIONS } from './collections.js';
 
 const MAX_NUMBER_RETRIES = 8;
 
+// New tickets of one process take their numbers one at a time: with 50 submissions at once, racing
+// on the counter's eTag made each retry a full store write and ended in "too many changes" (500).
+// The retry loop below stays for several processes sharing one store.
+const queues = new WeakMap<Store, Promise<unknown>>();
+
+function oneAtATime<T>(store: Store, task: () => Promise<T>): Promise<T> {
+  const run = (queues.get(store) ?? Promise.resolve()).then(task, task);
+  queues.set(store, run.catch(() => undefined));
+  return run;
+}
+
 /**
  * Takes the next ticket number (one counter for outages and incidents) and writes the ticket with
  * `withOps(ticket)` (the draft moving to done, the desk's writes) in one atomic write. When another
  * ticket took the number meanwhile, takes the next one; any other conflict (a stale draft: a
  * double click or a replay) goes up to the caller, so it never creates a second ticket.
  */
-export async function writeNewTicket(
+export function writeNewTicket(
+  store: Store,
+  build: (seq: number) => Ticket,
+  withOps: (t: Ticket) => WriteOp[],
+): Promise<Ticket> {
+  return oneAtATime(store, () => takeNumberAndWrite(store, build, withOps));
+}
+
+async function takeNumberAndWrite(
   store: Store,
   build: (seq: number) => Ticket,
   withOps: (t: Ticket) => WriteOp[],
