@@ -32,20 +32,28 @@ export class TeamsNotifier implements Notifier {
         : item.target.conversationId;
     const activity = this.activityOf(item);
     let activityId: string | undefined;
+    // An error inside the callback would go to the adapter's onTurnError and vanish, and the item
+    // would be recorded as delivered: keep it and rethrow, so the outbox retries or records it.
+    let failure: unknown;
     try {
       await this.deps.adapter.continueConversationAsync(
         this.deps.appId,
         { ...reference, conversation: { ...reference.conversation!, id: conversationId } },
         async (context: TurnContext) => {
-          if (item.op === 'update') {
-            await context.updateActivity({ ...activity, id: item.target.activityId });
-            activityId = item.target.activityId;
-          } else activityId = (await context.sendActivity(activity))?.id;
+          try {
+            if (item.op === 'update') {
+              await context.updateActivity({ ...activity, id: item.target.activityId });
+              activityId = item.target.activityId;
+            } else activityId = (await context.sendActivity(activity))?.id;
+          } catch (err) {
+            failure = err;
+          }
         },
       );
     } catch (err) {
       throw toDeliveryError(err);
     }
+    if (failure !== undefined) throw toDeliveryError(failure);
     return activityId ? { activityId } : {};
   }
 
