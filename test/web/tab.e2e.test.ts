@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { projectRoot } from '../../src/config.js';
@@ -26,11 +26,10 @@ import { PEOPLE, putTicketsAt } from './tabFixtures.js';
 // explains how to open it in Teams and shows the demo user's tickets, one of them an outage
 // reported through the bot's HTTP API just before; with an app id it only explains. Inside an
 // emulated Teams host: Teams SSO end to end (the token checked against a local JWKS) and the deep
-// link. Screenshots go to test-results/ (tab-list.png, tab-detail.png, copied to docs/ for the
+// link. Screenshots go to test-results/ (tab-list.png, tab-detail.png; copy them to docs/ by hand for the
 // README, and tab-teams-detail.png).
 
 const RESULTS = path.join(projectRoot, 'test-results');
-const DOCS = path.join(projectRoot, 'docs');
 
 describe('@browser Incidents tab', function () {
   this.timeout(60_000);
@@ -165,11 +164,6 @@ describe('@browser Incidents tab', function () {
       await page.goBack();
       await page.locator('#list-view').waitFor();
       expect(await page.locator('#detail-view').isVisible()).to.equal(false);
-
-      // Screenshots for the README.
-      mkdirSync(DOCS, { recursive: true });
-      copyFileSync(path.join(RESULTS, 'tab-list.png'), path.join(DOCS, 'tab-list.png'));
-      copyFileSync(path.join(RESULTS, 'tab-detail.png'), path.join(DOCS, 'tab-detail.png'));
     });
 
     it('says so when a link names a ticket the user cannot see', async () => {
