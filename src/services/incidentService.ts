@@ -12,7 +12,7 @@ import {
 import type { AttachmentFiles } from '../attachments/attachmentFiles.js';
 import type { Download } from '../attachments/download.js';
 import type { Directory } from '../directory.js';
-import { describeTarget, dueAt } from '../domain/sla.js';
+import { dueAt } from '../domain/sla.js';
 import { type Ticket, ticketNumber } from '../domain/ticket.js';
 import type { ConversationContext, UserContext } from '../domain/user.js';
 import {
@@ -51,7 +51,7 @@ import type { IssueSearch } from '../search/issueSearch.js';
 import { ConflictError, type Store, StoreUnavailableError, type WriteOp } from '../store/store.js';
 import { type Clock, formatClock, isTimeZone } from '../time.js';
 import { COLLECTIONS } from './collections.js';
-import { writeNewTicket } from './ticketWriter.js';
+import { newTicketFields, writeNewTicket } from './ticketWriter.js';
 
 // Submit an incident (SPEC §3) against the store: drafts, Issue search suggestions at every step,
 // "This solved my problem" (counted per knowledge-base entry), files sent in personal chat, the
@@ -786,28 +786,15 @@ export function buildIncidentTicket(
   const severity = draft.severity as Ticket['severity'];
   const plan = contract.slaPlan ?? project.supportPlan;
   const target = directory.sla.table[plan][severity];
-  const due = dueAt(now, target, org.timeZone, org.businessHours);
-  const lead = Math.min(directory.sla.warningLeadMinutes, target.minutes - 1);
-  const at = now.toISOString();
   const queues = directory.desk.queues;
   const where = [category?.name, area?.name].filter(Boolean).join(' / ');
   return {
     id: ticketNumber('incident', seq),
-    rev: 0,
     kind: 'incident',
     severity,
-    status: 'submitted',
     // The first queue takes production outages; incidents go to the next one when there is one.
     queue: (queues[1] ?? queues[0]!).id,
-    sla: {
-      kind: 'response',
-      target: describeTarget(target),
-      dueAt: due.toISOString(),
-      warnAt: new Date(due.getTime() - lead * 60_000).toISOString(),
-    },
-    deliveryProblems: [],
     orgId: org.id,
-    tenantId: draft.tenantId,
     projectId: project.id,
     projectName: project.name,
     environmentId: environment?.id ?? '',
@@ -819,25 +806,13 @@ export function buildIncidentTicket(
     ...(draft.errorMessage ? { errorMessage: draft.errorMessage } : {}),
     attachments: draft.attachments,
     contract: { ref: contract.ref, name: contractName(contract) },
-    reporter: draft.reporter,
-    contact: draft.contact,
-    submittedAt: at,
-    ackDueAt: due.toISOString(),
-    timeZone: draft.timeZone,
-    origin: {
-      conversationId: draft.conversation.id,
-      conversationKind: draft.conversation.kind,
+    ...newTicketFields(draft, {
+      now,
+      sla: { kind: 'response', target, due: dueAt(now, target, org.timeZone, org.businessHours) },
+      warningLeadMinutes: directory.sla.warningLeadMinutes,
       ...(origin.activityId ? { activityId: origin.activityId } : {}),
-    },
-    draftId: draft.id,
-    timeline: [
-      {
-        at,
-        by: { aadObjectId: draft.reporter.aadObjectId, name: draft.reporter.name },
-        type: 'submitted',
-        text: `Incident submitted (severity ${severity}${where ? `, ${where}` : ''}).`,
-      },
-    ],
+      submitted: `Incident submitted (severity ${severity}${where ? `, ${where}` : ''}).`,
+    }),
   };
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Directory } from '../directory.js';
 import { outageEligibility, type Eligibility } from '../domain/eligibility.js';
-import { describeTarget, OUTAGE_TARGET } from '../domain/sla.js';
+import { OUTAGE_TARGET } from '../domain/sla.js';
 import { OUTAGE_ACK_MINUTES, type Ticket, ticketNumber } from '../domain/ticket.js';
 import type { ConversationContext, UserContext } from '../domain/user.js';
 import type { Logger } from '../logger.js';
@@ -17,7 +17,7 @@ import { messageView, outageView, refusedView, type View } from '../flows/views.
 import { ConflictError, type Store, StoreUnavailableError, type WriteOp } from '../store/store.js';
 import { type Clock, formatClock, isTimeZone } from '../time.js';
 import { COLLECTIONS } from './collections.js';
-import { writeNewTicket } from './ticketWriter.js';
+import { newTicketFields, writeNewTicket } from './ticketWriter.js';
 
 /** Extra facts about the invoke that the ticket keeps (the card's message, for thread replies). */
 export interface ActionOrigin {
@@ -178,26 +178,12 @@ export function buildTicket(draft: OutageDraft, directory: Directory, seq: numbe
   const environment = project?.environments.find((e) => e.id === draft.environmentId);
   const scenario = directory.outageScenarios.find((s) => s.id === draft.scenarioId);
   if (!org || !project || !environment) throw new Error(`draft ${draft.id} points at a missing project`);
-  const id = ticketNumber('outage', seq);
-  const at = now.toISOString();
-  const due = new Date(now.getTime() + OUTAGE_ACK_MINUTES * 60_000);
-  const lead = Math.min(directory.sla.warningLeadMinutes, OUTAGE_ACK_MINUTES - 1);
   return {
-    id,
-    rev: 0,
+    id: ticketNumber('outage', seq),
     kind: 'outage',
     severity: 'A',
-    status: 'submitted',
     queue: directory.desk.queues[0]!.id,
-    sla: {
-      kind: 'acknowledgement',
-      target: describeTarget(OUTAGE_TARGET),
-      dueAt: due.toISOString(),
-      warnAt: new Date(due.getTime() - lead * 60_000).toISOString(),
-    },
-    deliveryProblems: [],
     orgId: org.id,
-    tenantId: draft.tenantId,
     projectId: project.id,
     projectName: project.name,
     environmentId: environment.id,
@@ -205,17 +191,12 @@ export function buildTicket(draft: OutageDraft, directory: Directory, seq: numbe
     ...(scenario ? { scenarioId: scenario.id, scenarioTitle: scenario.title } : {}),
     title: draft.title,
     details: draft.details,
-    reporter: draft.reporter,
-    contact: draft.contact,
-    submittedAt: at,
-    ackDueAt: due.toISOString(),
-    timeZone: draft.timeZone,
-    origin: {
-      conversationId: draft.conversation.id,
-      conversationKind: draft.conversation.kind,
+    ...newTicketFields(draft, {
+      now,
+      sla: { kind: 'acknowledgement', target: OUTAGE_TARGET, due: new Date(now.getTime() + OUTAGE_ACK_MINUTES * 60_000) },
+      warningLeadMinutes: directory.sla.warningLeadMinutes,
       ...(origin.activityId ? { activityId: origin.activityId } : {}),
-    },
-    draftId: draft.id,
-    timeline: [{ at, by: { aadObjectId: draft.reporter.aadObjectId, name: draft.reporter.name }, type: 'submitted', text: 'Outage reported (severity A).' }],
+      submitted: 'Outage reported (severity A).',
+    }),
   };
 }

@@ -1,4 +1,6 @@
+import { describeTarget, type Target } from '../domain/sla.js';
 import type { Ticket } from '../domain/ticket.js';
+import type { ConversationContext } from '../domain/user.js';
 import { ConflictError, type Store, type WriteOp } from '../store/store.js';
 import { COLLECTIONS } from './collections.js';
 
@@ -50,4 +52,51 @@ async function takeNumberAndWrite(
       if (!numberTaken || attempt >= MAX_NUMBER_RETRIES) throw err;
     }
   }
+}
+
+/** What every new ticket takes from the draft it came from. */
+export interface TicketSource {
+  id: string;
+  tenantId: string;
+  reporter: Ticket['reporter'];
+  contact: Ticket['contact'];
+  timeZone: string;
+  conversation: ConversationContext;
+}
+
+/**
+ * The fields an outage and an incident share when created: the running SLA clock (warned
+ * `warningLeadMinutes` before it is due, and at least a minute before), where it came from, its
+ * first timeline entry.
+ */
+export function newTicketFields(
+  draft: TicketSource,
+  opts: { now: Date; sla: { kind: Ticket['sla']['kind']; target: Target; due: Date }; warningLeadMinutes: number; activityId?: string; submitted: string },
+) {
+  const at = opts.now.toISOString();
+  const lead = Math.min(opts.warningLeadMinutes, opts.sla.target.minutes - 1);
+  return {
+    rev: 0,
+    status: 'submitted' as const,
+    sla: {
+      kind: opts.sla.kind,
+      target: describeTarget(opts.sla.target),
+      dueAt: opts.sla.due.toISOString(),
+      warnAt: new Date(opts.sla.due.getTime() - lead * 60_000).toISOString(),
+    },
+    deliveryProblems: [],
+    tenantId: draft.tenantId,
+    reporter: draft.reporter,
+    contact: draft.contact,
+    submittedAt: at,
+    ackDueAt: opts.sla.due.toISOString(),
+    timeZone: draft.timeZone,
+    origin: {
+      conversationId: draft.conversation.id,
+      conversationKind: draft.conversation.kind,
+      ...(opts.activityId ? { activityId: opts.activityId } : {}),
+    },
+    draftId: draft.id,
+    timeline: [{ at, by: { aadObjectId: draft.reporter.aadObjectId, name: draft.reporter.name }, type: 'submitted' as const, text: opts.submitted }],
+  };
 }
