@@ -89,6 +89,11 @@ export class IndexTable {
     return ids ? [...ids] : [];
   }
 
+  /** Ids and eTags of the documents whose index `index` yields `key`, with no document read. */
+  lookupETags(collection: string, index: string, key: string): { id: string; eTag: string }[] {
+    return this.lookup(collection, index, key).map((id) => ({ id, eTag: this.get(collection, id)!.eTag }));
+  }
+
   count(collection: string): number {
     return this.docs.get(collection)?.size ?? 0;
   }

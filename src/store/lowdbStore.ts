@@ -173,9 +173,7 @@ export class LowdbStore implements Store {
   ): Promise<{ id: string; eTag: string }[]> {
     this.assertReadable();
     // The table changes only when a batch commits (synchronously): this is one consistent state.
-    return this.table
-      .lookup(collection, index, key)
-      .map((id) => ({ id, eTag: this.table.get(collection, id)!.eTag }));
+    return this.table.lookupETags(collection, index, key);
   }
 
   async count(collection: string): Promise<number> {

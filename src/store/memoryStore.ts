@@ -69,9 +69,7 @@ export class MemoryStore implements Store {
     key: string,
   ): Promise<{ id: string; eTag: string }[]> {
     this.assertOpen();
-    return this.table
-      .lookup(collection, index, key)
-      .map((id) => ({ id, eTag: this.table.get(collection, id)!.eTag }));
+    return this.table.lookupETags(collection, index, key);
   }
 
   async count(collection: string): Promise<number> {

@@ -319,6 +319,14 @@ export function storeContract(
         expect(await store.find('tickets', 'reporter', 'nobody')).to.deep.equal([]);
       });
 
+      it('lists the ids and eTags of what find returns, where the backend offers findETags', async () => {
+        if (!store.findETags) return;
+        const listed = await store.findETags('tickets', 'reporter', 'ana');
+        const found = await store.find('tickets', 'reporter', 'ana');
+        const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+        expect(listed.sort(byId)).to.deep.equal(found.map((d) => ({ id: d.id, eTag: d.eTag })).sort(byId));
+      });
+
       it('rejects an index that was not declared', async () => {
         await expectRejection(store.find('tickets', 'title', '1'), Error);
         await expectRejection(store.find('drafts', 'reporter', 'ana'), Error);
