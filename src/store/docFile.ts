@@ -1,8 +1,9 @@
-// Reads and writes one document file through lowdb (Low + JSONFile, which steno writes to a temp
-// file and renames, so a reader never sees a half-written document).
+// Reads and writes one document file through lowdb (its DataFile adapter over steno, which writes a
+// temp file and renames it, so a reader never sees a half-written document). The value arrives as
+// JSON text already (the store keeps it that way), so writing splices it in instead of parsing it
+// back and serialising it again.
 
-import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
+import { DataFile } from 'lowdb/node';
 
 /** A document file's content; collection and id are inside so a scan needs no name decoding. */
 export interface DocFileData {
@@ -12,26 +13,53 @@ export interface DocFileData {
   value: unknown;
 }
 
-/** Reads a document file; undefined when it does not exist. Throws if unreadable or malformed. */
-export async function readDocFile(path: string): Promise<DocFileData | undefined> {
-  const db = new Low<DocFileData | null>(new JSONFile<DocFileData | null>(path), null);
-  await db.read();
-  const data = db.data;
-  if (data === null) return undefined;
+/** What a document file is written from: the value as its JSON text. */
+export interface DocFileText {
+  collection: string;
+  id: string;
+  eTag: string;
+  json: string;
+}
+
+/** The file's text: one JSON object, the value spliced in unchanged. */
+export function docFileText(doc: DocFileText): string {
+  const head = `{"collection":${JSON.stringify(doc.collection)},"id":${JSON.stringify(doc.id)}`;
+  return `${head},"eTag":${JSON.stringify(doc.eTag)},"value":${doc.json}}\n`;
+}
+
+function parseDocFile(path: string, text: string): DocFileData {
+  const data = JSON.parse(text) as unknown;
   if (
+    data === null ||
     typeof data !== 'object' ||
-    typeof data.collection !== 'string' ||
-    typeof data.id !== 'string' ||
-    typeof data.eTag !== 'string' ||
+    typeof (data as DocFileData).collection !== 'string' ||
+    typeof (data as DocFileData).id !== 'string' ||
+    typeof (data as DocFileData).eTag !== 'string' ||
     !('value' in data)
   ) {
     throw new Error(`Malformed document file ${path}`);
   }
-  return data;
+  return data as DocFileData;
+}
+
+/** Reads a document file; undefined when it does not exist. Throws if unreadable or malformed. */
+export async function readDocFile(path: string): Promise<DocFileData | undefined> {
+  const file = new DataFile<DocFileData>(path, {
+    parse: (text) => parseDocFile(path, text),
+    stringify: () => {
+      throw new Error('read-only');
+    },
+  });
+  return (await file.read()) ?? undefined;
 }
 
 /** Replaces a document file (atomic rename, not yet fsynced: the journal covers it until then). */
-export async function writeDocFile(path: string, data: DocFileData): Promise<void> {
-  const db = new Low<DocFileData>(new JSONFile<DocFileData>(path), data);
-  await db.write();
+export async function writeDocFile(path: string, doc: DocFileText): Promise<void> {
+  const file = new DataFile<DocFileText>(path, {
+    parse: () => {
+      throw new Error('write-only');
+    },
+    stringify: docFileText,
+  });
+  await file.write(doc);
 }

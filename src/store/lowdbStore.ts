@@ -5,24 +5,31 @@
 //
 // On disk (see fileLayout.ts):
 //   LOCK                               pid of the process that has the store open
-//   docs/<collection>/<shard>/<id>.json  one lowdb JSONFile per document: the cost of a write does
+//   docs/<collection>/<shard>/<id>.json  one lowdb DataFile per document: the cost of a write does
 //                                      not grow with the number of documents
 //   wal/<gen>.log                      write-ahead journal: one fsynced line per batch (the commit)
 //   index.json                         snapshot of ids, eTags and index keys as of a journal gen
 //
-// A write: check eTags against the in-memory table, append the batch to the journal and fdatasync
-// (from here the batch survives kill -9 and power loss), then write the document files through
-// lowdb (temp file + rename, not fsynced), then update the in-memory table. Once the journal passes
-// a size, a checkpoint starts a new journal file, fsyncs the documents written since the last one,
-// writes the snapshot and deletes the old journal files; it runs beside later writes. open() loads
-// the snapshot, replays the journal files it does not cover, and scans the documents only when
-// there is no usable snapshot (first open, or the index extractors changed).
+// A write is committed by the journal alone. Batches that arrive while the journal is busy wait
+// and are then planned together, in order (each checked against the state the earlier ones leave),
+// appended as one line each and fdatasynced once (group commit). From then on the batch survives
+// kill -9 and power loss; the in-memory table, the cache and the map of unflushed documents are
+// updated at once, synchronously, and the writers are answered. A background flusher then writes
+// each changed document's *latest* version to its file through lowdb (temp file + rename, not
+// fsynced): a document written three times in a row costs one file write. Reads look at the
+// unflushed map first, so they never see a file older than the table. Once the journal passes a
+// size, a checkpoint starts a new journal file, waits until every document committed before it is
+// flushed, fsyncs those files, writes the snapshot and deletes the old journal files; it runs
+// beside later writes. open() loads the snapshot, replays the journal files it does not cover
+// (restoring any document file that was not written or was torn), and scans the documents only
+// when there is no usable snapshot (first open, or the index extractors changed).
 //
 // Limits: values must be JSON; a find() reads every matching document (index keys are for narrow
 // queries such as one reporter's tickets); on Windows directories cannot be fsynced.
 
 import { readdir, readFile, stat, truncate } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { docKey, planBatch, type PlannedOp } from './batchPlan.js';
 import { readDocFile, writeDocFile, type DocFileData } from './docFile.js';
 import { FileLayout } from './fileLayout.js';
@@ -37,7 +44,6 @@ import {
 import { IndexTable, type DocEntry } from './indexTable.js';
 import { acquireLock, type StoreLock } from './lockFile.js';
 import { LruCache } from './lruCache.js';
-import { SerialQueue } from './serialQueue.js';
 import { silentLogger, type StoreLogger } from './storeLogger.js';
 import { decodeWal, encodePlan, WalWriter, type WalOp } from './wal.js';
 import {
@@ -48,6 +54,14 @@ import {
   type WriteOp,
 } from './store.js';
 
+/** The journal as the store uses it: appends that are durable once they resolve. */
+export interface Journal {
+  readonly size: number;
+  append(text: string): Promise<void>;
+  truncate(size: number): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface LowdbStoreOptions {
   /** The store's own directory (created if missing). */
   dir: string;
@@ -57,18 +71,50 @@ export interface LowdbStoreOptions {
   cacheSize?: number;
   /** Journal size that triggers a checkpoint, or the snapshot's size if larger (default 4 MiB). */
   checkpointBytes?: number;
+  /**
+   * Committed documents whose files may wait for the flusher (default 10,000). Past it, new
+   * batches wait until the flusher catches up: memory stays bounded if the disk is slow.
+   */
+  maxUnflushed?: number;
+  /** Opens a journal file (default: WalWriter.open). For tests that need a failing journal. */
+  openJournal?: (path: string) => Promise<Journal>;
 }
 
-/** A document as held in the cache and the read shadow: its eTag and its value as JSON text. */
+/** A document as held in the cache: its eTag and its value as JSON text. */
 interface CachedDoc {
   eTag: string;
   json: string;
 }
 
+/** A committed document version whose file is not written yet (json null: deleted). */
+interface Unflushed {
+  collection: string;
+  id: string;
+  eTag: string;
+  json: string | null;
+  /** Commit order: a checkpoint waits for every version up to the journal cut. */
+  seq: number;
+}
+
+/** A write() waiting for the journal. */
+interface PendingBatch {
+  ops: WriteOp[];
+  resolve(eTags: string[]): void;
+  reject(err: unknown): void;
+}
+
 const DEFAULT_CACHE = 2_000;
 const DEFAULT_CHECKPOINT_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_UNFLUSHED = 10_000;
+// Batches that share one journal append and fdatasync, at most.
+const MAX_GROUP = 256;
 // Parallel reads/fsyncs: enough to keep the disk busy without running out of file descriptors.
 const IO_CONCURRENCY = 32;
+// Document files written at once by the flusher (creating files in parallel does overlap here).
+const FLUSH_CONCURRENCY = 8;
+// A failing flush is retried after this long, doubling up to the maximum.
+const FLUSH_RETRY_MS = 50;
+const FLUSH_RETRY_MAX_MS = 5_000;
 
 /** Opens (creating if needed) the lowdb store in `dir`, recovering from a crash if need be. */
 export function openLowdbStore(options: LowdbStoreOptions): Promise<LowdbStore> {
@@ -77,17 +123,24 @@ export function openLowdbStore(options: LowdbStoreOptions): Promise<LowdbStore> 
 
 /** The lowdb-backed Store. Create it with openLowdbStore(). */
 export class LowdbStore implements Store {
-  private readonly queue = new SerialQueue();
   private readonly cache: LruCache<CachedDoc>;
   private readonly knownDirs = new Set<string>();
   /** Files and directories written since the last checkpoint: fsynced before the journal is cut. */
   private dirty = new Set<string>();
-  /**
-   * While a batch is being applied to the document files: the documents it touches, as they were
-   * before it (null: absent). Readers see these, so nobody reads half a batch.
-   */
-  private shadow: Map<string, CachedDoc | null> | undefined;
-  private walWriter: WalWriter | undefined;
+  /** Batches waiting for the journal, in call order. */
+  private waiting: PendingBatch[] = [];
+  /** The loop that commits waiting batches, while it runs. */
+  private committing: Promise<void> | undefined;
+  /** Committed versions not yet in their files, by docKey: readers look here first. */
+  private readonly unflushed = new Map<string, Unflushed>();
+  private seq = 0;
+  /** The flusher's loop, while it runs. */
+  private flushing: Promise<void> | undefined;
+  /** Called with the number of failed files at the end of each flush round. */
+  private roundWaiters: ((failed: number) => void)[] = [];
+  /** Set by close(): the flusher stops retrying failures. */
+  private stopping = false;
+  private walWriter: Journal | undefined;
   private walGen = 0;
   private snapshotBytes = 0;
   private checkpointing: Promise<void> | undefined;
@@ -103,13 +156,15 @@ export class LowdbStore implements Store {
     private readonly lock: StoreLock,
     private readonly logger: StoreLogger,
     private readonly checkpointBytes: number,
+    private readonly maxUnflushed: number,
+    private readonly openJournal: (path: string) => Promise<Journal>,
     cacheSize: number,
   ) {
     this.cache = new LruCache(cacheSize);
   }
 
   /** The current journal file (set once open() has recovered). */
-  private get wal(): WalWriter {
+  private get wal(): Journal {
     if (!this.walWriter) throw new Error('The store journal is not open');
     return this.walWriter;
   }
@@ -133,6 +188,8 @@ export class LowdbStore implements Store {
       lock,
       logger,
       options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES,
+      Math.max(1, options.maxUnflushed ?? DEFAULT_MAX_UNFLUSHED),
+      options.openJournal ?? ((path) => WalWriter.open(path)),
       options.cacheSize ?? DEFAULT_CACHE,
     );
     try {
@@ -152,7 +209,10 @@ export class LowdbStore implements Store {
 
   write(ops: WriteOp[]): Promise<string[]> {
     if (this.closed) return Promise.reject(closedError());
-    return this.queue.run(() => this.writeBatch(ops));
+    return new Promise<string[]>((resolve, reject) => {
+      this.waiting.push({ ops, resolve, reject });
+      this.startCommitter();
+    });
   }
 
   async find<T>(collection: string, index: string, key: string): Promise<StoredDoc<T>[]> {
@@ -181,6 +241,11 @@ export class LowdbStore implements Store {
     return this.table.count(collection);
   }
 
+  /** Resolves once every document committed so far is in its file (not yet fsynced). */
+  async flushed(): Promise<void> {
+    await this.flushThrough(this.seq);
+  }
+
   close(): Promise<void> {
     if (!this.closing) {
       this.closed = true;
@@ -193,44 +258,31 @@ export class LowdbStore implements Store {
 
   private async read<T>(collection: string, id: string): Promise<StoredDoc<T> | undefined> {
     const key = docKey(collection, id);
-    // A batch may commit (or be undone) while the file is read; the table is the truth, so a file
-    // that disagrees with it is read again.
+    // A batch may commit, or the flusher replace the file, while the file is read; the table is
+    // the truth, so a file that disagrees with it is read again.
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      if (this.shadow?.has(key)) return toStored<T>(id, this.shadow.get(key) ?? null);
+      const pending = this.unflushed.get(key);
+      if (pending) {
+        return pending.json === null
+          ? undefined
+          : toStored<T>(id, { eTag: pending.eTag, json: pending.json });
+      }
       const entry = this.table.get(collection, id);
       if (!entry) return undefined;
       const cached = this.cache.get(key);
       if (cached?.eTag === entry.eTag) return toStored<T>(id, cached);
       const file = await this.readFile(collection, id);
-      if (this.shadow?.has(key)) return toStored<T>(id, this.shadow.get(key) ?? null);
       const now = this.table.get(collection, id);
       if (!now) return undefined;
-      if (file && file.eTag === now.eTag) {
-        this.cache.set(key, { eTag: file.eTag, json: JSON.stringify(file.value) });
+      if (file && file.eTag === now.eTag && !this.unflushed.has(key)) {
+        const json = JSON.stringify(file.value);
+        this.cache.set(key, { eTag: file.eTag, json });
         return { id, eTag: file.eTag, value: file.value as T };
       }
     }
     throw new StoreUnavailableError(
       `Document file ${this.layout.docFile(collection, id)} does not match the store's index`,
     );
-  }
-
-  /** The committed document, for a writer (no batch can be in flight). */
-  private async readCommitted(collection: string, id: string): Promise<CachedDoc | null> {
-    const entry = this.table.get(collection, id);
-    if (!entry) return null;
-    const key = docKey(collection, id);
-    const cached = this.cache.get(key);
-    if (cached?.eTag === entry.eTag) return cached;
-    const file = await this.readFile(collection, id);
-    if (!file || file.eTag !== entry.eTag) {
-      throw new StoreUnavailableError(
-        `Document file ${this.layout.docFile(collection, id)} does not match the store's index`,
-      );
-    }
-    const doc = { eTag: file.eTag, json: JSON.stringify(file.value) };
-    this.cache.set(key, doc);
-    return doc;
   }
 
   private async readFile(collection: string, id: string): Promise<DocFileData | undefined> {
@@ -244,129 +296,230 @@ export class LowdbStore implements Store {
 
   // ---- writes ----
 
-  private async writeBatch(ops: WriteOp[]): Promise<string[]> {
-    if (this.broken) throw this.broken;
-    const plan = planBatch(ops, {
-      eTagOf: (c, id) => this.table.get(c, id)?.eTag,
-      keysFor: (c, v) => this.table.keysFor(c, v),
+  private startCommitter(): void {
+    this.committing ??= this.commitLoop().finally(() => {
+      this.committing = undefined;
+      // A batch may have arrived between the loop's last check and now.
+      if (this.waiting.length > 0) this.startCommitter();
     });
-    if (plan.length === 0) return [];
+  }
 
-    // Read the documents' current state first: it is what readers see while the batch is applied
-    // and what an undo puts back.
-    const before = new Map<string, CachedDoc | null>();
-    for (const op of plan) {
-      const key = docKey(op.collection, op.id);
-      if (!before.has(key)) before.set(key, await this.readCommitted(op.collection, op.id));
-    }
-
-    const walStart = this.wal.size;
-    try {
-      await this.wal.append(encodePlan(plan));
-    } catch (err) {
-      await this.undo([], before, walStart, err);
-      throw unavailable('Cannot write the store journal', err);
-    }
-
-    this.shadow = before;
-    try {
-      let applied = 0;
+  /** Commits waiting batches, a group at a time, until none are left. */
+  private async commitLoop(): Promise<void> {
+    while (this.waiting.length > 0) {
+      const group = this.waiting.splice(0, MAX_GROUP);
       try {
-        for (const op of plan) {
-          await this.applyOp(op);
-          applied += 1;
-        }
+        if (this.broken) throw this.broken;
+        await this.waitForFlusher();
+        await this.commitGroup(group);
       } catch (err) {
-        await this.undo(plan.slice(0, applied), before, walStart, err);
-        throw unavailable('Cannot write a document file', err);
+        for (const batch of group) batch.reject(err);
+        continue;
       }
-      this.commit(plan);
-    } finally {
-      this.shadow = undefined;
-    }
-    await this.maybeCheckpoint();
-    return plan.map((op) => (op.kind === 'put' ? op.eTag : ''));
-  }
-
-  private async applyOp(op: PlannedOp): Promise<void> {
-    const path = this.layout.docFile(op.collection, op.id);
-    const dir = dirname(path);
-    this.dirty.add(dir);
-    if (op.kind === 'put') {
-      await this.ensureDir(dir);
-      this.dirty.add(path);
-      await writeDocFile(path, {
-        collection: op.collection,
-        id: op.id,
-        eTag: op.eTag,
-        value: op.value,
-      });
-    } else {
-      await unlinkIfPresent(path);
+      await this.maybeCheckpoint();
     }
   }
 
-  /** Makes the in-memory state match a batch that is now fully on disk. Synchronous on purpose. */
-  private commit(plan: readonly PlannedOp[]): void {
+  /**
+   * Plans each batch of the group against the state the batches before it leave, appends the
+   * valid ones to the journal in one write and one fdatasync, then applies them in memory and
+   * answers their writers. A batch that conflicts or is malformed is rejected on its own.
+   */
+  private async commitGroup(group: readonly PendingBatch[]): Promise<void> {
+    const staged = new Map<string, string | null>();
+    const eTagOf = (c: string, id: string): string | undefined => {
+      const key = docKey(c, id);
+      return staged.has(key) ? (staged.get(key) ?? undefined) : this.table.get(c, id)?.eTag;
+    };
+    const keysFor = (c: string, v: unknown) => this.table.keysFor(c, v);
+    const planned: { batch: PendingBatch; plan: PlannedOp[] }[] = [];
+    for (const batch of group) {
+      let plan: PlannedOp[];
+      try {
+        plan = planBatch(batch.ops, { eTagOf, keysFor });
+      } catch (err) {
+        batch.reject(err);
+        continue;
+      }
+      for (const op of plan) {
+        staged.set(docKey(op.collection, op.id), op.kind === 'put' ? op.eTag : null);
+      }
+      planned.push({ batch, plan });
+    }
+
+    const records = planned.filter((p) => p.plan.length > 0).map((p) => encodePlan(p.plan));
+    if (records.length > 0) {
+      const walStart = this.wal.size;
+      try {
+        await this.wal.append(records.join(''));
+      } catch (err) {
+        await this.cutJournal(walStart, err);
+        throw unavailable('Cannot write the store journal', err);
+      }
+    }
+    for (const { plan } of planned) this.apply(plan);
+    for (const { batch, plan } of planned) {
+      batch.resolve(plan.map((op) => (op.kind === 'put' ? op.eTag : '')));
+    }
+    if (records.length > 0) this.startFlusher();
+  }
+
+  /** Makes the in-memory state match a committed batch. Synchronous on purpose. */
+  private apply(plan: readonly PlannedOp[]): void {
     for (const op of plan) {
       const key = docKey(op.collection, op.id);
+      this.seq += 1;
       if (op.kind === 'put') {
         this.table.set(op.collection, op.id, { eTag: op.eTag, keys: op.keys });
         this.cache.set(key, { eTag: op.eTag, json: op.json });
+        this.unflushed.set(key, {
+          collection: op.collection,
+          id: op.id,
+          eTag: op.eTag,
+          json: op.json,
+          seq: this.seq,
+        });
       } else {
         this.table.delete(op.collection, op.id);
         this.cache.delete(key);
+        this.unflushed.set(key, {
+          collection: op.collection,
+          id: op.id,
+          eTag: '',
+          json: null,
+          seq: this.seq,
+        });
       }
     }
   }
 
   /**
-   * Puts back the documents a failed batch touched, then cuts its record from the journal. If that
-   * fails too, the store refuses every call until reopened (the journal then replays the batch
-   * whole, so the disk is never left with half of it).
+   * Cuts a failed append back out of the journal, so that the batches it held, which are
+   * rejected, never come back on reopen. If that fails too, the store refuses every call until
+   * reopened (the journal may then replay those batches, whole).
    */
-  private async undo(
-    applied: readonly PlannedOp[],
-    before: Map<string, CachedDoc | null>,
-    walStart: number,
-    cause: unknown,
-  ): Promise<void> {
+  private async cutJournal(walStart: number, cause: unknown): Promise<void> {
     try {
-      const done = new Set<string>();
-      for (const op of [...applied].reverse()) {
-        const key = docKey(op.collection, op.id);
-        if (done.has(key)) continue;
-        done.add(key);
-        const prior = before.get(key) ?? null;
-        const path = this.layout.docFile(op.collection, op.id);
-        if (prior) {
-          const value: unknown = JSON.parse(prior.json);
-          await writeDocFile(path, {
-            collection: op.collection,
-            id: op.id,
-            eTag: prior.eTag,
-            value,
-          });
-          await fsyncPath(path);
-        } else {
-          await unlinkIfPresent(path);
-        }
-        // Flushed before the journal forgets the batch: a power cut must not resurrect it.
-        await fsyncPath(dirname(path));
-      }
       await this.wal.truncate(walStart);
-    } catch (undoErr) {
+    } catch (cutErr) {
       this.broken = unavailable(
         'The store could not undo a failed write and must be reopened',
-        undoErr,
+        cutErr,
       );
       this.logger.error(
-        { err: undoErr, cause, dir: this.layout.root },
+        { err: cutErr, cause, dir: this.layout.root },
         'store write failed and could not be undone; refusing further calls until reopened',
       );
       throw this.broken;
     }
     this.logger.warn({ err: cause, dir: this.layout.root }, 'store write failed; nothing applied');
+  }
+
+  // ---- the flusher ----
+
+  private startFlusher(): void {
+    this.flushing ??= this.flushLoop().finally(() => {
+      this.flushing = undefined;
+      // A batch may have committed between the loop's last check and now.
+      if (this.unflushed.size > 0 && !this.stopping) {
+        this.startFlusher();
+        return;
+      }
+      // Stopped after a failed round: whoever still waits learns that files are missing.
+      const waiters = this.roundWaiters;
+      this.roundWaiters = [];
+      for (const done of waiters) done(this.unflushed.size);
+    });
+  }
+
+  /** Writes unflushed documents to their files, a round at a time, retrying failures. */
+  private async flushLoop(): Promise<void> {
+    let retryMs = 0;
+    while (this.unflushed.size > 0) {
+      if (retryMs > 0) await sleep(retryMs);
+      const round = [...this.unflushed.values()];
+      const failures: unknown[] = [];
+      await mapLimit(round, FLUSH_CONCURRENCY, async (item) => {
+        try {
+          await this.flushOne(item);
+        } catch (err) {
+          failures.push(err);
+        }
+      });
+      const waiters = this.roundWaiters;
+      this.roundWaiters = [];
+      for (const done of waiters) done(failures.length);
+      if (failures.length === 0) {
+        retryMs = 0;
+        continue;
+      }
+      this.logger.error(
+        { err: failures[0], failed: failures.length, dir: this.layout.root },
+        'cannot write store document files; they are safe in the journal, retrying',
+      );
+      if (this.stopping) return;
+      retryMs = Math.min(Math.max(retryMs * 2, FLUSH_RETRY_MS), FLUSH_RETRY_MAX_MS);
+    }
+  }
+
+  private async flushOne(item: Unflushed): Promise<void> {
+    const path = this.layout.docFile(item.collection, item.id);
+    const dir = dirname(path);
+    if (item.json === null) {
+      await unlinkIfPresent(path);
+    } else {
+      await this.ensureDir(dir);
+      await writeDocFile(path, {
+        collection: item.collection,
+        id: item.id,
+        eTag: item.eTag,
+        json: item.json,
+      });
+      this.dirty.add(path);
+    }
+    this.dirty.add(dir);
+    const key = docKey(item.collection, item.id);
+    // A newer version committed meanwhile stays for the next round.
+    if (this.unflushed.get(key) === item) this.unflushed.delete(key);
+  }
+
+  /** Resolves at the end of the flusher's next (or current) round with its failure count. */
+  private nextRound(): Promise<number> {
+    if (!this.flushing && this.unflushed.size === 0) return Promise.resolve(0);
+    return new Promise((done) => {
+      this.roundWaiters.push(done);
+      this.startFlusher();
+    });
+  }
+
+  /**
+   * Waits until every version committed up to `seq` is in its file, and no round that began
+   * before is still writing. Throws if a round fails while some of them are still unwritten.
+   */
+  private async flushThrough(seq: number): Promise<void> {
+    const behind = () => {
+      for (const item of this.unflushed.values()) if (item.seq <= seq) return true;
+      return false;
+    };
+    if (this.flushing) await this.nextRound();
+    while (behind()) {
+      const failed = await this.nextRound();
+      if (failed > 0 && behind()) {
+        throw new StoreUnavailableError('Store document files could not be written');
+      }
+    }
+  }
+
+  /** Holds new batches while the flusher is too far behind (bounded memory on a slow disk). */
+  private async waitForFlusher(): Promise<void> {
+    while (this.unflushed.size >= this.maxUnflushed) {
+      const failed = await this.nextRound();
+      if (failed > 0 && this.unflushed.size >= this.maxUnflushed) {
+        throw new StoreUnavailableError(
+          'The store cannot write its document files and has too many waiting; try again later',
+        );
+      }
+    }
   }
 
   private async ensureDir(dir: string): Promise<void> {
@@ -381,13 +534,13 @@ export class LowdbStore implements Store {
     return Math.max(this.checkpointBytes, this.snapshotBytes);
   }
 
-  /** Called between batches: starts a new journal and checkpoints the old one in the background. */
+  /** Called between groups: starts a new journal and checkpoints the old one in the background. */
   private async maybeCheckpoint(): Promise<void> {
     if (this.checkpointing || this.wal.size < this.checkpointThreshold()) return;
     const gen = this.walGen + 1;
-    let next: WalWriter;
+    let next: Journal;
     try {
-      next = await WalWriter.open(this.layout.walFile(gen));
+      next = await this.openJournal(this.layout.walFile(gen));
     } catch (err) {
       // The batch is already committed; the journal just keeps growing until this works.
       this.logger.error({ err, dir: this.layout.root }, 'cannot start a new store journal');
@@ -396,15 +549,15 @@ export class LowdbStore implements Store {
     const previous = this.wal;
     this.walWriter = next;
     this.walGen = gen;
-    const dirty = this.dirty;
-    this.dirty = new Set();
+    // Everything up to here is in the old journals; the table is as of this cut.
+    const cutSeq = this.seq;
     const entries = this.table.capture();
     this.checkpointing = previous
       .close()
-      .then(() => this.checkpoint(dirty, entries, gen))
+      .then(() => this.flushThrough(cutSeq))
+      .then(() => this.checkpoint(entries, gen))
       .catch((err: unknown) => {
         // Nothing is lost: the old journal files stay until a later checkpoint covers them.
-        for (const p of dirty) this.dirty.add(p);
         this.logger.error({ err, dir: this.layout.root }, 'store checkpoint failed; will retry');
       })
       .finally(() => {
@@ -412,14 +565,23 @@ export class LowdbStore implements Store {
       });
   }
 
-  /** Flushes `dirty`, writes the snapshot of `entries` as of journal `walGen`, drops older ones. */
+  /**
+   * Fsyncs the files written since the last checkpoint (every version the snapshot covers is
+   * among them), writes the snapshot of `entries` as of journal `walGen`, drops older journals.
+   */
   private async checkpoint(
-    dirty: Set<string>,
     entries: Map<string, [string, DocEntry][]>,
     walGen: number,
   ): Promise<void> {
     const started = Date.now();
-    await mapLimit([...dirty], IO_CONCURRENCY, fsyncPath);
+    const dirty = this.dirty;
+    this.dirty = new Set();
+    try {
+      await mapLimit([...dirty], IO_CONCURRENCY, fsyncPath);
+    } catch (err) {
+      for (const p of dirty) this.dirty.add(p);
+      throw err;
+    }
     const text = serializeSnapshot(walGen, this.spec, entries);
     await writeSnapshot(this.layout.snapshot, text);
     this.snapshotBytes = Buffer.byteLength(text);
@@ -427,7 +589,12 @@ export class LowdbStore implements Store {
       if (gen < walGen) await unlinkIfPresent(this.layout.walFile(gen));
     }
     this.logger.debug(
-      { dir: this.layout.root, walGen, flushed: dirty.size, ms: Date.now() - started },
+      {
+        dir: this.layout.root,
+        walGen,
+        flushed: dirty.size,
+        ms: Date.now() - started,
+      },
       'store checkpoint done',
     );
   }
@@ -459,11 +626,9 @@ export class LowdbStore implements Store {
 
     if (!usable) await this.scan();
     this.walGen = Math.max(fromGen, (pending.at(-1) ?? 0) + 1);
-    this.walWriter = await WalWriter.open(this.layout.walFile(this.walGen));
+    this.walWriter = await this.openJournal(this.layout.walFile(this.walGen));
     if (replayed > 0 || !usable) {
-      const dirty = this.dirty;
-      this.dirty = new Set();
-      await this.checkpoint(dirty, this.table.capture(), this.walGen);
+      await this.checkpoint(this.table.capture(), this.walGen);
     } else if (snapshot) {
       this.snapshotBytes = (await stat(this.layout.snapshot)).size;
     }
@@ -528,12 +693,21 @@ export class LowdbStore implements Store {
     }
     if (current?.eTag !== op.e) {
       await this.ensureDir(dir);
-      await writeDocFile(path, { collection: op.c, id: op.id, eTag: op.e, value: op.v });
+      const json = JSON.stringify(op.v);
+      await writeDocFile(path, {
+        collection: op.c,
+        id: op.id,
+        eTag: op.e,
+        json,
+      });
       this.dirty.add(path);
       this.dirty.add(dir);
     }
     if (updateTable) {
-      this.table.set(op.c, op.id, { eTag: op.e, keys: this.table.keysFor(op.c, op.v) });
+      this.table.set(op.c, op.id, {
+        eTag: op.e,
+        keys: this.table.keysFor(op.c, op.v),
+      });
     }
   }
 
@@ -541,7 +715,9 @@ export class LowdbStore implements Store {
   private async scan(): Promise<void> {
     const started = Date.now();
     const files: string[] = [];
-    for (const col of await readdir(this.layout.docs, { withFileTypes: true })) {
+    for (const col of await readdir(this.layout.docs, {
+      withFileTypes: true,
+    })) {
       if (!col.isDirectory()) continue;
       const colDir = join(this.layout.docs, col.name);
       for (const shard of await readdir(colDir, { withFileTypes: true })) {
@@ -561,29 +737,44 @@ export class LowdbStore implements Store {
       this.table.set(doc.collection, doc.id, { eTag: doc.eTag, keys });
     });
     this.logger.info(
-      { dir: this.layout.root, documents: files.length, ms: Date.now() - started },
+      {
+        dir: this.layout.root,
+        documents: files.length,
+        ms: Date.now() - started,
+      },
       'store index rebuilt from documents',
     );
   }
 
   private async shutdown(): Promise<void> {
-    await this.queue.idle();
+    while (this.committing) await this.committing;
     await this.checkpointing;
+    // From here a failed flush round is not retried: the journal keeps what it could not write.
+    this.stopping = true;
     let failure: unknown;
     try {
-      await this.wal.close();
-      // A last checkpoint makes the next open read only the snapshot.
-      if (!this.broken && (this.wal.size > 0 || this.dirty.size > 0)) {
-        const dirty = this.dirty;
-        this.dirty = new Set();
-        await this.checkpoint(dirty, this.table.capture(), this.walGen + 1);
-      }
+      await this.flushThrough(this.seq);
     } catch (err) {
       failure = err;
     }
+    try {
+      await this.wal.close();
+      // A last checkpoint makes the next open read only the snapshot.
+      if (!failure && !this.broken && (this.wal.size > 0 || this.dirty.size > 0)) {
+        await this.checkpoint(this.table.capture(), this.walGen + 1);
+      }
+    } catch (err) {
+      failure ??= err;
+    }
     await this.lock.release();
     // The journal still holds every write, so a failed last checkpoint loses nothing; say so.
-    if (failure) throw unavailable('Store closed, but its last checkpoint failed', failure);
+    if (failure) {
+      const detail = failure instanceof Error ? failure.message : String(failure);
+      throw new StoreUnavailableError(
+        `Store closed, but its last checkpoint failed (the journal keeps every write): ${detail}`,
+        { cause: failure },
+      );
+    }
   }
 
   private assertReadable(): void {

@@ -7,10 +7,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileLayout, shardOf } from '../../src/store/fileLayout.js';
 import { StoreLockedError } from '../../src/store/lockFile.js';
-import { openLowdbStore, type LowdbStore } from '../../src/store/lowdbStore.js';
-import { StoreUnavailableError, type IndexSpec } from '../../src/store/store.js';
+import {
+  openLowdbStore,
+  type LowdbStore,
+  type LowdbStoreOptions,
+} from '../../src/store/lowdbStore.js';
+import { ConflictError, StoreUnavailableError, type IndexSpec } from '../../src/store/store.js';
 import type { StoreLogger } from '../../src/store/storeLogger.js';
-import { encodeWalRecord } from '../../src/store/wal.js';
+import { encodeWalRecord, WalWriter } from '../../src/store/wal.js';
 import { contractIndexes, expectRejection, storeContract } from './contract.js';
 
 async function tempDir(): Promise<string> {
@@ -30,6 +34,17 @@ storeContract('lowdb', async (indexes) => {
 storeContract('lowdb (checkpoint on every write, no cache)', async (indexes) => {
   const dir = await tempDir();
   const open = () => openLowdbStore({ dir, indexes, checkpointBytes: 1, cacheSize: 0 });
+  return {
+    store: await open(),
+    reopen: open,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+// The flusher at most one document behind: nearly every write waits for the files before it.
+storeContract('lowdb (flusher one document behind)', async (indexes) => {
+  const dir = await tempDir();
+  const open = () => openLowdbStore({ dir, indexes, maxUnflushed: 1 });
   return {
     store: await open(),
     reopen: open,
@@ -57,9 +72,7 @@ describe('lowdbStore', () => {
   let layout: FileLayout;
   const open: LowdbStore[] = [];
 
-  async function openStore(
-    options: { indexes?: IndexSpec; logger?: StoreLogger; checkpointBytes?: number } = {},
-  ): Promise<LowdbStore> {
+  async function openStore(options: Omit<LowdbStoreOptions, 'dir'> = {}): Promise<LowdbStore> {
     const store = await openLowdbStore({ dir, indexes: contractIndexes, ...options });
     open.push(store);
     return store;
@@ -84,6 +97,7 @@ describe('lowdbStore', () => {
     it('keeps each document in its own lowdb JSON file', async () => {
       const store = await openStore();
       const [eTag] = await put(store, 'T/1', { title: 'x' });
+      await store.flushed();
       const file = layout.docFile('tickets', 'T/1');
       expect(file).to.equal(join(dir, 'docs', 'tickets', shardOf('T/1'), '_54_2f1.json'));
       expect(JSON.parse(await readFile(file, 'utf8'))).to.deep.equal({
@@ -114,6 +128,67 @@ describe('lowdbStore', () => {
       await store.close();
       const again = await openStore();
       expect(await again.find('tickets', 'reporter', 'ana')).to.have.length(60);
+    });
+  });
+
+  describe('group commit', () => {
+    it('commits batches that arrive together with one journal append, each checked in order', async () => {
+      const appends: number[] = [];
+      const store = await openStore({
+        openJournal: async (path) => {
+          const journal = await WalWriter.open(path);
+          return {
+            get size() {
+              return journal.size;
+            },
+            append: (text: string) => {
+              appends.push(text.split('\n').length - 1);
+              return journal.append(text);
+            },
+            truncate: (size: number) => journal.truncate(size),
+            close: () => journal.close(),
+          };
+        },
+      });
+      const [base] = await put(store, 'shared', { title: 'base' });
+      appends.length = 0;
+      const results = await Promise.allSettled([
+        ...Array.from({ length: 40 }, (_, i) => put(store, `T-${i}`, { title: String(i) })),
+        // Two writers of the same version: the first wins, the second sees its change.
+        store.write([
+          { op: 'put', collection: 'tickets', id: 'shared', value: { title: 'a' }, ifMatch: base },
+        ]),
+        store.write([
+          { op: 'put', collection: 'tickets', id: 'shared', value: { title: 'b' }, ifMatch: base },
+        ]),
+        // A malformed batch fails alone.
+        store.write([{ op: 'put', collection: '', id: 'x', value: 1 }]),
+      ]);
+      expect(results.slice(0, 41).every((r) => r.status === 'fulfilled')).to.equal(true);
+      expect(results[41]?.status).to.equal('rejected');
+      expect((results[41] as PromiseRejectedResult).reason).to.be.instanceOf(ConflictError);
+      expect((results[42] as PromiseRejectedResult).reason).to.be.instanceOf(TypeError);
+      expect(
+        appends.reduce((a, b) => a + b, 0),
+        'journal records',
+      ).to.equal(41);
+      expect(appends.length, 'journal appends').to.be.below(41);
+      expect((await store.get('tickets', 'shared'))?.value).to.deep.equal({ title: 'a' });
+      expect(await store.count('tickets')).to.equal(41);
+    });
+
+    it('writes a document changed several times before the flusher ran once, as its last version', async () => {
+      const store = await openStore();
+      const writes = [];
+      for (let i = 0; i < 20; i += 1) writes.push(put(store, 'D-1', { step: i }, 'drafts'));
+      const eTags = await Promise.all(writes);
+      await store.flushed();
+      expect(JSON.parse(await readFile(layout.docFile('drafts', 'D-1'), 'utf8'))).to.deep.equal({
+        collection: 'drafts',
+        id: 'D-1',
+        eTag: eTags.at(-1)?.[0],
+        value: { step: 19 },
+      });
     });
   });
 
@@ -312,57 +387,140 @@ describe('lowdbStore', () => {
   });
 
   describe('I/O failures', () => {
-    it('rejects a batch that cannot be written with StoreUnavailableError and applies none of it', async () => {
-      const store = await openStore();
-      const okId = 'ok';
-      let blockedId = 'blocked-0';
-      for (let i = 1; shardOf(blockedId) === shardOf(okId); i += 1) blockedId = `blocked-${i}`;
-      const [okETag] = await put(store, okId, { title: 'before', reporter: 'ana' });
-      // A file where the shard directory should be: writes there fail even for root.
-      const shardDir = layout.shardDir('tickets', blockedId);
-      await rm(shardDir, { recursive: true, force: true });
-      await writeFile(shardDir, 'not a directory');
-
-      const err = await expectRejection(
+    it('rejects the batches of a failed journal append with StoreUnavailableError and applies none of them', async () => {
+      let failNext = 0;
+      const store = await openStore({
+        openJournal: async (path) => {
+          const journal = await WalWriter.open(path);
+          return {
+            get size() {
+              return journal.size;
+            },
+            append: async (text: string) => {
+              if (failNext > 0) {
+                failNext -= 1;
+                // Half a record reaches the file, as when the disk fills up mid-write.
+                await appendFile(path, text.slice(0, Math.ceil(text.length / 2)));
+                throw Object.assign(new Error('no space left on device'), {
+                  code: 'ENOSPC',
+                });
+              }
+              await journal.append(text);
+            },
+            truncate: (size: number) => journal.truncate(size),
+            close: () => journal.close(),
+          };
+        },
+      });
+      const [okETag] = await put(store, 'ok', {
+        title: 'before',
+        reporter: 'ana',
+      });
+      failNext = 1;
+      const results = await Promise.allSettled([
         store.write([
           {
             op: 'put',
             collection: 'tickets',
-            id: okId,
+            id: 'ok',
             value: { title: 'after', reporter: 'bob' },
           },
           {
             op: 'put',
             collection: 'tickets',
-            id: blockedId,
+            id: 'new',
             value: { title: 'new', reporter: 'bob' },
           },
         ]),
-        StoreUnavailableError,
-      );
-      expect((err.cause as NodeJS.ErrnoException).code).to.be.oneOf(['ENOTDIR', 'EEXIST']);
-      expect((await store.get('tickets', okId))?.eTag).to.equal(okETag);
-      expect(await store.get('tickets', blockedId)).to.equal(undefined);
+        put(store, 'other', { title: 'in the same group', reporter: 'bob' }),
+      ]);
+      for (const r of results) {
+        expect(r.status).to.equal('rejected');
+        const err = (r as PromiseRejectedResult).reason as StoreUnavailableError;
+        expect(err).to.be.instanceOf(StoreUnavailableError);
+        expect((err.cause as NodeJS.ErrnoException).code).to.equal('ENOSPC');
+      }
+      expect((await store.get('tickets', 'ok'))?.eTag).to.equal(okETag);
+      expect(await store.get('tickets', 'new')).to.equal(undefined);
       expect(await store.find('tickets', 'reporter', 'bob')).to.deep.equal([]);
-      expect(await store.find('tickets', 'reporter', 'ana')).to.have.length(1);
 
-      // The store stays usable, and the failed batch does not come back on reopen.
-      await put(store, 'other', { title: 'fine' });
+      // The store stays usable, and the failed batches do not come back on reopen.
+      await put(store, 'fine', { title: 'fine' });
       await store.close();
-      await rm(shardDir);
       const again = await openStore();
-      expect((await again.get('tickets', okId))?.value).to.deep.equal({
+      expect((await again.get('tickets', 'ok'))?.value).to.deep.equal({
         title: 'before',
         reporter: 'ana',
       });
-      expect(await again.get('tickets', blockedId)).to.equal(undefined);
+      expect(await again.get('tickets', 'new')).to.equal(undefined);
+      expect(await again.get('tickets', 'other')).to.equal(undefined);
       expect(await again.count('tickets')).to.equal(2);
+    });
+
+    it('keeps a committed batch whose document file cannot be written, and writes it once it can', async () => {
+      const logger = recordingLogger();
+      const store = await openStore({ logger });
+      let blockedId = 'blocked-0';
+      for (let i = 1; shardOf(blockedId) === shardOf('ok'); i += 1) blockedId = `blocked-${i}`;
+      await put(store, 'ok', { title: 'before' });
+      await store.flushed();
+      // A file where the shard directory should be: writes there fail even for root.
+      const shardDir = layout.shardDir('tickets', blockedId);
+      await rm(shardDir, { recursive: true, force: true });
+      await writeFile(shardDir, 'not a directory');
+
+      // Committed by the journal: the writer is answered and readers see it.
+      const [eTag] = await store.write([
+        {
+          op: 'put',
+          collection: 'tickets',
+          id: 'ok',
+          value: { title: 'after', reporter: 'bob' },
+        },
+        {
+          op: 'put',
+          collection: 'tickets',
+          id: blockedId,
+          value: { title: 'new', reporter: 'bob' },
+        },
+      ]);
+      expect((await store.get('tickets', 'ok'))?.eTag).to.equal(eTag);
+      expect((await store.get('tickets', blockedId))?.value).to.deep.equal({
+        title: 'new',
+        reporter: 'bob',
+      });
+      expect(await store.find('tickets', 'reporter', 'bob')).to.have.length(2);
+      const failed = await expectRejection(store.flushed(), StoreUnavailableError);
+      expect(failed.message).to.match(/could not be written/);
+      expect(
+        logger.lines.some((l) => l.level === 'error' && /retrying/.test(l.msg ?? '')),
+      ).to.equal(true);
+
+      // Closing says the last checkpoint failed, but the journal keeps the batch.
+      open.splice(open.indexOf(store), 1);
+      const closing = await expectRejection(store.close(), StoreUnavailableError);
+      expect(closing.message).to.match(/last checkpoint failed \(the journal keeps every write\)/);
+      await rm(shardDir);
+      const again = await openStore();
+      expect((await again.get('tickets', blockedId))?.value).to.deep.equal({
+        title: 'new',
+        reporter: 'bob',
+      });
+      expect((await again.get('tickets', 'ok'))?.value).to.deep.equal({
+        title: 'after',
+        reporter: 'bob',
+      });
+      await again.flushed();
+      expect(JSON.parse(await readFile(layout.docFile('tickets', blockedId), 'utf8'))).to.include({
+        eTag: (await again.get('tickets', blockedId))?.eTag,
+      });
     });
 
     it('rejects a read of an unreadable document with StoreUnavailableError', async () => {
       const store = await openLowdbStore({ dir, indexes: contractIndexes, cacheSize: 0 });
       open.push(store);
       await put(store, 'T-1', { title: 'x' });
+      await store.flushed();
       const shardDir = layout.shardDir('tickets', 'T-1');
       await rm(shardDir, { recursive: true });
       await writeFile(shardDir, 'not a directory');
