@@ -5,51 +5,94 @@ import { ConflictError, type Store, type WriteOp } from '../store/store.js';
 import { COLLECTIONS } from './collections.js';
 
 const MAX_NUMBER_RETRIES = 8;
+const FIRST_NUMBER = 100001;
 
-// New tickets of one process take their numbers one at a time: with 50 submissions at once, racing
-// on the counter's eTag made each retry a full store write and ended in "too many changes" (500).
-// The retry loop below stays for several processes sharing one store.
-const queues = new WeakMap<Store, Promise<unknown>>();
+/**
+ * Hands out ticket numbers in this process without waiting for the store: the counter document is
+ * read once, then every new ticket's batch writes it as "next = the highest number handed out so
+ * far + 1". Batches commit in the order write() is called (Store contract), and a number is taken
+ * synchronously just before its batch is built, so the stored counter never goes back and is
+ * always past every ticket committed. A batch that fails (a stale draft: a double click) leaves a
+ * gap in the numbers, as LCS's incident numbers have. Several processes sharing one store would
+ * take the same number: the ticket's `ifMatch: 'absent'` refuses the second, which then moves past
+ * the stored counter and that ticket and tries again (a multi-instance Store should give an atomic
+ * sequence instead).
+ */
+class TicketNumbers {
+  private next: number | undefined;
+  private loading: Promise<void> | undefined;
 
-function oneAtATime<T>(store: Store, task: () => Promise<T>): Promise<T> {
-  const run = (queues.get(store) ?? Promise.resolve()).then(task, task);
-  queues.set(store, run.catch(() => undefined));
-  return run;
+  constructor(private readonly store: Store) {}
+
+  /** The next number; reads the stored counter the first time. */
+  async take(): Promise<number> {
+    if (this.next === undefined) {
+      this.loading ??= this.load().finally(() => {
+        this.loading = undefined;
+      });
+      await this.loading;
+    }
+    const seq = this.next as number;
+    this.next = seq + 1;
+    return seq;
+  }
+
+  /** What the counter document must hold after a batch that took numbers up to now. */
+  get counterValue(): { next: number } {
+    return { next: this.next ?? FIRST_NUMBER };
+  }
+
+  /** Another process took `seq`: move past it and past what the store says. */
+  async skipPast(seq: number): Promise<void> {
+    const stored = await this.store.get<{ next: number }>(COLLECTIONS.counters, 'tickets');
+    this.next = Math.max(this.next ?? FIRST_NUMBER, seq + 1, stored?.value.next ?? FIRST_NUMBER);
+  }
+
+  private async load(): Promise<void> {
+    const stored = await this.store.get<{ next: number }>(COLLECTIONS.counters, 'tickets');
+    // Another take() may have loaded it meanwhile (after a failed load): never go back.
+    this.next = Math.max(this.next ?? FIRST_NUMBER, stored?.value.next ?? FIRST_NUMBER);
+  }
+}
+
+const allocators = new WeakMap<Store, TicketNumbers>();
+
+function numbersFor(store: Store): TicketNumbers {
+  let numbers = allocators.get(store);
+  if (!numbers) {
+    numbers = new TicketNumbers(store);
+    allocators.set(store, numbers);
+  }
+  return numbers;
 }
 
 /**
  * Takes the next ticket number (one counter for outages and incidents) and writes the ticket with
  * `withOps(ticket)` (the draft moving to done, the desk's writes) in one atomic write. When another
- * ticket took the number meanwhile, takes the next one; any other conflict (a stale draft: a
+ * process took the number meanwhile, takes the next one; any other conflict (a stale draft: a
  * double click or a replay) goes up to the caller, so it never creates a second ticket.
  */
-export function writeNewTicket(
+export async function writeNewTicket(
   store: Store,
   build: (seq: number) => Ticket,
   withOps: (t: Ticket) => WriteOp[],
 ): Promise<Ticket> {
-  return oneAtATime(store, () => takeNumberAndWrite(store, build, withOps));
-}
-
-async function takeNumberAndWrite(
-  store: Store,
-  build: (seq: number) => Ticket,
-  withOps: (t: Ticket) => WriteOp[],
-): Promise<Ticket> {
+  const numbers = numbersFor(store);
   for (let attempt = 0; ; attempt++) {
-    const counter = await store.get<{ next: number }>(COLLECTIONS.counters, 'tickets');
-    const seq = counter?.value.next ?? 100001;
+    const seq = await numbers.take();
     const ticket = build(seq);
+    const ops: WriteOp[] = [
+      { op: 'put', collection: COLLECTIONS.counters, id: 'tickets', value: numbers.counterValue },
+      { op: 'put', collection: COLLECTIONS.tickets, id: ticket.id, value: ticket, ifMatch: 'absent' },
+      ...withOps(ticket),
+    ];
     try {
-      await store.write([
-        { op: 'put', collection: COLLECTIONS.counters, id: 'tickets', value: { next: seq + 1 }, ifMatch: counter?.eTag ?? 'absent' },
-        { op: 'put', collection: COLLECTIONS.tickets, id: ticket.id, value: ticket, ifMatch: 'absent' },
-        ...withOps(ticket),
-      ]);
+      await store.write(ops);
       return ticket;
     } catch (err) {
-      const numberTaken = err instanceof ConflictError && err.collection !== COLLECTIONS.drafts;
+      const numberTaken = err instanceof ConflictError && err.collection === COLLECTIONS.tickets && err.id === ticket.id;
       if (!numberTaken || attempt >= MAX_NUMBER_RETRIES) throw err;
+      await numbers.skipPast(seq);
     }
   }
 }
