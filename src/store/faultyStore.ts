@@ -10,7 +10,13 @@ export class FaultyStore implements Store {
   /** How many writes were rejected on purpose so far. */
   injectedFailures = 0;
 
-  constructor(readonly inner: Store) {}
+  /** Offered when the wrapped store offers it. */
+  readonly indexEntries?: Store['indexEntries'];
+
+  constructor(readonly inner: Store) {
+    const entries = inner.indexEntries?.bind(inner);
+    if (entries) this.indexEntries = (collection, index) => entries(collection, index);
+  }
 
   /** Fails the next `n` calls to write(), then lets writes through again. */
   failNextWrites(n = 1): this {

@@ -91,7 +91,21 @@ export class IndexTable {
 
   /** Ids and eTags of the documents whose index `index` yields `key`, with no document read. */
   lookupETags(collection: string, index: string, key: string): { id: string; eTag: string }[] {
-    return this.lookup(collection, index, key).map((id) => ({ id, eTag: this.get(collection, id)!.eTag }));
+    return this.lookup(collection, index, key).map((id) => ({
+      id,
+      eTag: this.get(collection, id)!.eTag,
+    }));
+  }
+
+  /** Every document of the collection that has keys for `index`, with them. */
+  entries(collection: string, index: string): { id: string; keys: string[] }[] {
+    if (!this.spec[collection]?.[index]) throw new UndeclaredIndexError(collection, index);
+    const out: { id: string; keys: string[] }[] = [];
+    for (const [id, entry] of this.docs.get(collection) ?? []) {
+      const keys = entry.keys?.[index];
+      if (keys) out.push({ id, keys: [...keys] });
+    }
+    return out;
   }
 
   count(collection: string): number {

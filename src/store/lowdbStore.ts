@@ -236,6 +236,11 @@ export class LowdbStore implements Store {
     return this.table.lookupETags(collection, index, key);
   }
 
+  async indexEntries(collection: string, index: string): Promise<{ id: string; keys: string[] }[]> {
+    this.assertReadable();
+    return this.table.entries(collection, index);
+  }
+
   async count(collection: string): Promise<number> {
     this.assertReadable();
     return this.table.count(collection);

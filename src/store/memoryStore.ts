@@ -72,6 +72,11 @@ export class MemoryStore implements Store {
     return this.table.lookupETags(collection, index, key);
   }
 
+  async indexEntries(collection: string, index: string): Promise<{ id: string; keys: string[] }[]> {
+    this.assertOpen();
+    return this.table.entries(collection, index);
+  }
+
   async count(collection: string): Promise<number> {
     this.assertOpen();
     return this.table.count(collection);

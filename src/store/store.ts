@@ -42,6 +42,12 @@ export interface Store {
     index: string,
     key: string,
   ): Promise<{ id: string; eTag: string }[]>;
+  /**
+   * Optional: every document of a collection that yields keys for `index`, with those keys, from
+   * the index alone (no document read). A scheduler keeps its due times in an index and learns
+   * them all at start-up this way.
+   */
+  indexEntries?(collection: string, index: string): Promise<{ id: string; keys: string[] }[]>;
   /** Number of documents in a collection. */
   count(collection: string): Promise<number>;
   /** Finishes writes in flight, then releases files and connections. Later calls reject. */

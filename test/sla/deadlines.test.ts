@@ -143,6 +143,54 @@ describe('DeadlineScheduler', () => {
     expect(await h.store.count(DEADLINES)).to.equal(0);
   });
 
+  it('learns every due time at start from the index, reading no deadline document', async () => {
+    const inner = new MemoryStore({ indexes: DEADLINE_INDEXES });
+    for (let i = 0; i < 50; i += 1) {
+      const t = at(50 - i).toISOString();
+      await inner.write(deadlineOps(`OUT-${i}`, { warnAt: t, dueAt: at(60).toISOString() }));
+    }
+    const reads: string[] = [];
+    const store: Store = Object.assign(Object.create(inner) as Store, {
+      get: (c: string, id: string) => (reads.push(`get ${id}`), inner.get(c, id)),
+      find: (c: string, i: string, k: string) => (reads.push(`find ${i}`), inner.find(c, i, k)),
+    });
+    const clock = new ManualClock(T0);
+    const fired: string[] = [];
+    const scheduler = new DeadlineScheduler({ store, clock, logger: silentLogger, timers: noTimers, handle: async (d, e) => {
+      fired.push(d.id);
+      await inner.write([deadlineDone(d, e)]);
+    } });
+    await scheduler.start();
+    expect(reads).to.deep.equal([]);
+    expect(scheduler.pending).to.equal(100);
+    clock.set(at(3));
+    await scheduler.tick();
+    expect(fired).to.deep.equal(['OUT-49:warn', 'OUT-48:warn', 'OUT-47:warn']);
+  });
+
+  it('learns them from the documents on a store without indexEntries', async () => {
+    const inner = new MemoryStore({ indexes: DEADLINE_INDEXES });
+    await inner.write(deadlineOps('OUT-1', { warnAt: at(1).toISOString(), dueAt: at(2).toISOString() }));
+    const store: Store = Object.assign(Object.create(inner) as Store, { indexEntries: undefined });
+    const scheduler = new DeadlineScheduler({ store, clock: new ManualClock(T0), logger: silentLogger, timers: noTimers, handle: async () => {} });
+    await scheduler.start();
+    expect(scheduler.pending).to.equal(2);
+  });
+
+  it('moves a deadline whose time changed, keeping one entry for it', async () => {
+    const h = harness();
+    await h.scheduler.start();
+    h.scheduler.added([{ id: 'A:warn', at: at(3).toISOString() }, { id: 'B:warn', at: at(4).toISOString() }]);
+    h.scheduler.added([{ id: 'A:warn', at: at(8).toISOString() }]);
+    expect(h.scheduler.pending).to.equal(2);
+    await h.store.write([...deadlineOps('A', { warnAt: at(8).toISOString(), dueAt: at(9).toISOString() }).slice(0, 1), ...deadlineOps('B', { warnAt: at(4).toISOString(), dueAt: at(9).toISOString() }).slice(0, 1)]);
+    await runUntil(h.timers, h.scheduler, at(10));
+    expect(h.fired).to.deep.equal([
+      { id: 'B:warn', at: at(4).getTime() },
+      { id: 'A:warn', at: at(8).getTime() },
+    ]);
+  });
+
   it('skips a deadline that is gone from the store (handled elsewhere)', async () => {
     const h = harness();
     await h.store.write(deadlineOps('OUT-1', { warnAt: at(1).toISOString(), dueAt: at(2).toISOString() }));

@@ -324,7 +324,28 @@ export function storeContract(
         const listed = await store.findETags('tickets', 'reporter', 'ana');
         const found = await store.find('tickets', 'reporter', 'ana');
         const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
-        expect(listed.sort(byId)).to.deep.equal(found.map((d) => ({ id: d.id, eTag: d.eTag })).sort(byId));
+        expect(listed.sort(byId)).to.deep.equal(
+          found.map((d) => ({ id: d.id, eTag: d.eTag })).sort(byId),
+        );
+      });
+
+      it('lists every document with keys for an index, with its keys, where the backend offers indexEntries', async () => {
+        if (!store.indexEntries) return;
+        const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+        const tags = await store.indexEntries('tickets', 'tag');
+        expect(tags.map((e) => ({ id: e.id, keys: [...e.keys].sort() })).sort(byId)).to.deep.equal([
+          { id: 'T-1', keys: ['batch', 'sql'] },
+          { id: 'T-2', keys: ['batch'] },
+        ]);
+        const t1 = await store.get<Ticket>('tickets', 'T-1');
+        await put('T-1', { ...t1!.value, reporter: 'cy' }, t1!.eTag);
+        await store.write([{ op: 'delete', collection: 'tickets', id: 'T-2' }]);
+        const reporters = await store.indexEntries('tickets', 'reporter');
+        expect(reporters.sort(byId)).to.deep.equal([
+          { id: 'T-1', keys: ['cy'] },
+          { id: 'T-3', keys: ['bob'] },
+        ]);
+        await expectRejection(store.indexEntries('tickets', 'title'), Error);
       });
 
       it('rejects an index that was not declared', async () => {
