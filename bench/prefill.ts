@@ -19,6 +19,7 @@ import { COLLECTIONS, INDEXES } from '../src/services/collections.js';
 import { buildTicket } from '../src/services/outageService.js';
 import { DEADLINE_INDEXES, deadlineOps } from '../src/sla/deadlines.js';
 import { newETag } from '../src/store/batchPlan.js';
+import { docFileText } from '../src/store/docFile.js';
 import { FileLayout } from '../src/store/fileLayout.js';
 import { mapLimit } from '../src/store/fsUtil.js';
 import { serializeSnapshot, specFingerprint, writeSnapshot } from '../src/store/indexSnapshot.js';
@@ -119,10 +120,11 @@ export async function prefill(spec: PrefillSpec): Promise<Prefilled> {
       }
     }
     await mapLimit(docs, 64, async ([collection, id, raw]) => {
-      const value: unknown = JSON.parse(JSON.stringify(raw)); // as the store keeps it
+      const json = JSON.stringify(raw);
+      const value: unknown = JSON.parse(json); // as the store keeps it
       const eTag = newETag();
-      // The layout lowdb's JSONFile writes: pretty-printed, collection and id inside.
-      await writeFile(layout.docFile(collection, id), JSON.stringify({ collection, id, eTag, value }, null, 2));
+      // What the store's flusher writes (src/store/docFile.ts): collection and id inside.
+      await writeFile(layout.docFile(collection, id), docFileText({ collection, id, eTag, json }));
       table.set(collection, id, { eTag, keys: table.keysFor(collection, value) });
     });
     documents += docs.length;

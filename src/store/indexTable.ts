@@ -1,10 +1,18 @@
 // The in-memory part of a store: which documents exist, their eTags, and the secondary indexes.
 // It holds no document values, so 50,000 tickets cost a few megabytes, not the whole data set.
+// Kept compact because it grows with the store (measured by bench/storeMemory.ts): a document's
+// only key for an index is a string, not a one-element array, and a key that only one document
+// yields maps to that id, not to a Set.
 
 import type { IndexSpec } from './store.js';
 
-/** Index name -> the keys a document yields for it (deduplicated). */
-export type IndexKeys = Record<string, string[]>;
+/** Index name -> the key a document yields for it, or its keys when several (deduplicated). */
+export type IndexKeys = Record<string, string | string[]>;
+
+/** The keys of one index as a list. */
+export function keyList(keys: string | readonly string[]): readonly string[] {
+  return typeof keys === 'string' ? [keys] : keys;
+}
 
 /** What the table knows about one document. Never mutated after creation (snapshots share it). */
 export interface DocEntry {
@@ -23,8 +31,8 @@ export class UndeclaredIndexError extends Error {
 /** Documents per collection with their eTags, plus key -> ids maps for every declared index. */
 export class IndexTable {
   private readonly docs = new Map<string, Map<string, DocEntry>>();
-  // collection -> index -> key -> ids
-  private readonly reverse = new Map<string, Map<string, Map<string, Set<string>>>>();
+  // collection -> index -> key -> the one id that yields it, or the ids
+  private readonly reverse = new Map<string, Map<string, Map<string, string | Set<string>>>>();
 
   constructor(private readonly spec: IndexSpec) {}
 
@@ -44,7 +52,8 @@ export class IndexTable {
         }
       }
       if (list.length === 0) continue;
-      keys[name] = [...new Set(list)];
+      const unique = [...new Set(list)];
+      keys[name] = unique.length === 1 ? (unique[0] as string) : unique;
       any = true;
     }
     return any ? keys : undefined;
@@ -86,7 +95,8 @@ export class IndexTable {
   lookup(collection: string, index: string, key: string): string[] {
     if (!this.spec[collection]?.[index]) throw new UndeclaredIndexError(collection, index);
     const ids = this.reverse.get(collection)?.get(index)?.get(key);
-    return ids ? [...ids] : [];
+    if (ids === undefined) return [];
+    return typeof ids === 'string' ? [ids] : [...ids];
   }
 
   /** Ids and eTags of the documents whose index `index` yields `key`, with no document read. */
@@ -103,7 +113,7 @@ export class IndexTable {
     const out: { id: string; keys: string[] }[] = [];
     for (const [id, entry] of this.docs.get(collection) ?? []) {
       const keys = entry.keys?.[index];
-      if (keys) out.push({ id, keys: [...keys] });
+      if (keys) out.push({ id, keys: [...keyList(keys)] });
     }
     return out;
   }
@@ -136,13 +146,11 @@ export class IndexTable {
         byKey = new Map();
         byIndex.set(index, byKey);
       }
-      for (const key of list) {
-        let ids = byKey.get(key);
-        if (!ids) {
-          ids = new Set();
-          byKey.set(key, ids);
-        }
-        ids.add(id);
+      for (const key of keyList(list)) {
+        const ids = byKey.get(key);
+        if (ids === undefined) byKey.set(key, id);
+        else if (typeof ids !== 'string') ids.add(id);
+        else if (ids !== id) byKey.set(key, new Set([ids, id]));
       }
     }
   }
@@ -153,12 +161,17 @@ export class IndexTable {
     for (const [index, list] of Object.entries(keys)) {
       const byKey = byIndex.get(index);
       if (!byKey) continue;
-      for (const key of list) {
+      for (const key of keyList(list)) {
         const ids = byKey.get(key);
-        if (!ids) continue;
+        if (ids === undefined) continue;
+        if (typeof ids === 'string') {
+          // Drop the key when its last document goes, so short-lived keys do not leak memory.
+          if (ids === id) byKey.delete(key);
+          continue;
+        }
         ids.delete(id);
-        // Drop empty sets so that a stream of short-lived keys does not leak memory.
-        if (ids.size === 0) byKey.delete(key);
+        if (ids.size === 1) byKey.set(key, ids.values().next().value as string);
+        else if (ids.size === 0) byKey.delete(key);
       }
     }
   }
