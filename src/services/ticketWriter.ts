@@ -12,8 +12,8 @@ const FIRST_NUMBER = 100001;
  * read once, then every new ticket's batch writes it as "next = the highest number handed out so
  * far + 1". Batches commit in the order write() is called (Store contract), and a number is taken
  * synchronously just before its batch is built, so the stored counter never goes back and is
- * always past every ticket committed. A batch that fails (a stale draft: a double click) leaves a
- * gap in the numbers, as LCS's incident numbers have. Several processes sharing one store would
+ * always past every ticket committed. A batch that is refused (a stale draft, a store that cannot
+ * write) gives its number back if no later one was taken, else leaves a gap in the numbers. Several processes sharing one store would
  * take the same number: the ticket's `ifMatch: 'absent'` refuses the second, which then moves past
  * the stored counter and that ticket and tries again (a multi-instance Store should give an atomic
  * sequence instead).
@@ -35,6 +35,11 @@ class TicketNumbers {
     const seq = this.next as number;
     this.next = seq + 1;
     return seq;
+  }
+
+  /** Gives back `seq` when its batch was refused and no later number was taken: no gap then. */
+  giveBack(seq: number): void {
+    if (this.next === seq + 1) this.next = seq;
   }
 
   /** What the counter document must hold after a batch that took numbers up to now. */
@@ -91,6 +96,7 @@ export async function writeNewTicket(
       return ticket;
     } catch (err) {
       const numberTaken = err instanceof ConflictError && err.collection === COLLECTIONS.tickets && err.id === ticket.id;
+      if (!numberTaken) numbers.giveBack(seq); // refused whole: nothing of it was written
       if (!numberTaken || attempt >= MAX_NUMBER_RETRIES) throw err;
       await numbers.skipPast(seq);
     }

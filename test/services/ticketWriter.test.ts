@@ -57,5 +57,7 @@ describe('writeNewTicket', () => {
     expect((err as ConflictError).collection).to.equal(COLLECTIONS.drafts);
     expect(await inner.count(COLLECTIONS.tickets)).to.equal(1);
     expect(first.id).to.equal('INC-100001');
+    // The refused batch gave its number back.
+    expect((await writeNewTicket(inner, build, () => [])).id).to.equal('INC-100002');
   });
 });
