@@ -12,6 +12,8 @@ import { renderCard } from './cards.js';
  * channel), a reply in a channel thread, or an update of an earlier message for everyone.
  */
 export class TeamsNotifier implements Notifier {
+  private warnedRetries = false;
+
   constructor(
     private readonly deps: {
       adapter: SupportAdapter;
@@ -41,6 +43,7 @@ export class TeamsNotifier implements Notifier {
         { ...reference, conversation: { ...reference.conversation!, id: conversationId } },
         async (context: TurnContext) => {
           try {
+            this.withoutRetries(context);
             if (item.op === 'update') {
               await context.updateActivity({ ...activity, id: item.target.activityId });
               activityId = item.target.activityId;
@@ -55,6 +58,25 @@ export class TeamsNotifier implements Notifier {
     }
     if (failure !== undefined) throw toDeliveryError(failure);
     return activityId ? { activityId } : {};
+  }
+
+  /**
+   * Takes the retry policy out of this proactive turn's connector client (botbuilder creates one
+   * per continueConversationAsync, so no other turn shares it). Its default policy
+   * (@azure/core-rest-pipeline: 3 retries of 429, 5xx and network errors, each waiting out
+   * Retry-After) would hold one of the outbox's send slots for every Retry-After second; the
+   * outbox already waits Retry-After per conversation and backs off the rest, so a throttled item
+   * must come back to it at once. botbuilder 4.23 offers no option for this: ConnectorClientOptions
+   * declares `noRetryPolicy` but its ServiceClientContext ignores it, and passes no retry options.
+   */
+  private withoutRetries(context: TurnContext): void {
+    if (removeRetryPolicy(context.turnState.get(this.deps.adapter.ConnectorClientKey))) return;
+    if (this.warnedRetries) return;
+    this.warnedRetries = true;
+    // Delivery still works, with the slow retries inside botbuilder: worth a look after an upgrade.
+    this.deps.logger.warn(
+      'cannot remove the connector client retry policy; 429s are retried inside botbuilder',
+    );
   }
 
   private activityOf(item: OutboxItem): Partial<Activity> {
@@ -94,6 +116,24 @@ export class TeamsNotifier implements Notifier {
       conversation: { id: channel.channelId, isGroup: true, conversationType: 'channel', name: channel.name, ...(tenantId ? { tenantId } : {}) },
     } as Partial<ConversationReference>;
   }
+}
+
+/**
+ * Removes the Retry phase (the default retry policy) from a botbuilder ConnectorClient's
+ * @azure/core-rest-pipeline pipeline. The pipeline sits in a field botbuilder does not type as
+ * public (ServiceClientContext.client, botbuilder-stdlib); false if it is not there or had no
+ * retry policy, so an upgrade that moves it is noticed (logged, and caught by the tests).
+ */
+export function removeRetryPolicy(connectorClient: unknown): boolean {
+  type WithPipeline = { client?: { pipeline?: Partial<RetryPhasePipeline> } } | undefined;
+  const pipeline = (connectorClient as WithPipeline)?.client?.pipeline;
+  if (typeof pipeline?.removePolicy !== 'function') return false;
+  return pipeline.removePolicy({ phase: 'Retry' }).length > 0;
+}
+
+/** The part of @azure/core-rest-pipeline's Pipeline used here (not a dependency of ours). */
+interface RetryPhasePipeline {
+  removePolicy(options: { phase: 'Retry' }): unknown[];
 }
 
 /** "19:abc@thread.tacv2;messageid=123" -> "19:abc@thread.tacv2". */

@@ -74,6 +74,8 @@ interface Entry {
   blockedOn?: string;
   /** Memory-only hold (ms) after the store could not be read for this item. */
   notBefore?: number;
+  /** The last refresh that found the item pending in the store. */
+  listed?: number;
 }
 
 const HOOK_CONFLICT_RETRIES = 5;
@@ -87,11 +89,15 @@ export class Outbox {
   private readonly limiter: SlidingWindowLimiter;
 
   private readonly entries = new Map<string, Entry>(); // pending items by id
+  // The same entries, per conversation, by seq: the head of each is found without a pass over the
+  // whole backlog (a rate-limited desk channel can hold thousands), after every send and wake.
+  private readonly queues = new Map<string, Entry[]>();
   private readonly busy = new Set<string>(); // conversations with a send or record in flight
   private readonly inFlight = new Set<Promise<void>>();
   // Guards refresh() against snapshots older than our own writes: id -> write tick.
   private readonly writtenAt = new Map<string, number>();
   private tick = 0;
+  private refreshes = 0;
 
   private started = false;
   private stopped = false;
@@ -197,44 +203,47 @@ export class Outbox {
 
   /** Replaces the in-memory view with the store's pending items, keeping our newer versions. */
   private async refresh(): Promise<void> {
+    // Writes of ours that finished after the read began (tick > since) may not be in the snapshot.
+    // Those that finished before it are: a later change by someone else is not hidden by them.
     const since = this.tick;
+    const ours = (id: string) => (this.writtenAt.get(id) ?? -1) > since;
+    const pass = ++this.refreshes;
     this.lastRefreshAt = this.deps.clock.now().getTime();
-    const docs = await this.pendingDocs();
-    const seen = new Set<string>();
-    for (const raw of docs) {
-      seen.add(raw.id);
-      // A write of ours that finished after the read began may not be in this snapshot.
-      if ((this.writtenAt.get(raw.id) ?? -1) >= since) continue;
-      if (this.entries.has(raw.id) && this.inFlightItem(raw.id)) continue;
-      if (this.entries.get(raw.id)?.doc.eTag === raw.eTag) continue; // unchanged: nothing to parse
+    for (const raw of await this.changedPendingDocs(pass)) {
+      const known = this.entries.get(raw.id);
+      if (known) known.listed = pass;
+      if (ours(raw.id)) continue;
+      if (known && this.inFlightItem(raw.id)) continue;
+      if (known?.doc.eTag === raw.eTag) continue; // unchanged: nothing to parse
       const parsed = OutboxItem.safeParse(raw.value);
       if (!parsed.success) {
         await this.quarantine(raw, parsed.error.message);
         continue;
       }
       if (parsed.data.status !== 'pending') continue;
-      this.entries.set(raw.id, { doc: { id: raw.id, eTag: raw.eTag, value: parsed.data } });
+      this.track({ doc: { id: raw.id, eTag: raw.eTag, value: parsed.data }, listed: pass });
     }
-    for (const id of [...this.entries.keys()]) {
-      const fresh = (this.writtenAt.get(id) ?? -1) >= since;
-      if (!seen.has(id) && !fresh && !this.inFlightItem(id)) this.entries.delete(id);
+    for (const [id, entry] of this.entries) {
+      if (entry.listed === pass || this.inFlightItem(id) || ours(id)) continue;
+      this.untrack(id); // settled (or removed) by someone else
     }
-    for (const [id, t] of this.writtenAt) if (t < since) this.writtenAt.delete(id);
+    for (const [id, t] of this.writtenAt) if (t <= since) this.writtenAt.delete(id);
   }
 
   /**
-   * The pending items. With a store that can list eTags, only new or changed items are read: with
-   * a backlog (a rate-limited desk channel, a Teams outage) re-reading and parsing every pending
-   * item on every wake made each enqueue cost O(backlog) and the turns that enqueue slow down.
+   * The pending items, except those held here unchanged (marked `listed` in this pass instead).
+   * With a store that can list eTags, only new or changed items are read: with a backlog (a
+   * rate-limited desk channel, a Teams outage) re-reading and parsing every pending item on every
+   * wake made each enqueue cost O(backlog) and the turns that enqueue slow down.
    */
-  private async pendingDocs(): Promise<StoredDoc<unknown>[]> {
+  private async changedPendingDocs(pass: number): Promise<StoredDoc<unknown>[]> {
     const { store } = this.deps;
     if (!store.findETags) return store.find<unknown>(OUTBOX_COLLECTION, 'pending', 'pending');
     const docs: StoredDoc<unknown>[] = [];
     for (const { id, eTag } of await store.findETags(OUTBOX_COLLECTION, 'pending', 'pending')) {
       const known = this.entries.get(id);
       if (known?.doc.eTag === eTag) {
-        docs.push(known.doc);
+        known.listed = pass;
         continue;
       }
       const doc = await store.get<unknown>(OUTBOX_COLLECTION, id);
@@ -267,13 +276,60 @@ export class Outbox {
     }
   }
 
+  /** Adds a pending item (or replaces the one with its id) to `entries` and its queue. */
+  private track(entry: Entry): void {
+    const old = this.entries.get(entry.doc.id);
+    if (old) this.unqueue(old);
+    this.entries.set(entry.doc.id, entry);
+    this.enqueue(entry);
+  }
+
+  private untrack(id: string): void {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    this.entries.delete(id);
+    this.unqueue(entry);
+  }
+
+  /** A new version of an item: it moves in its queue only if its conversation or seq changed. */
+  private setDoc(entry: Entry, doc: StoredDoc<OutboxItem>): void {
+    const { conversationId, seq } = entry.doc.value;
+    const moved = conversationId !== doc.value.conversationId || seq !== doc.value.seq;
+    const requeue = moved && this.entries.get(doc.id) === entry;
+    if (requeue) this.unqueue(entry);
+    entry.doc = doc;
+    if (requeue) this.enqueue(entry);
+  }
+
+  private enqueue(entry: Entry): void {
+    const conv = entry.doc.value.conversationId;
+    const queue = this.queues.get(conv);
+    if (!queue) {
+      this.queues.set(conv, [entry]);
+      return;
+    }
+    // Items mostly arrive in seq order: the common case is an append.
+    const last = queue[queue.length - 1]!;
+    if (compareSeq(last.doc.value, entry.doc.value) < 0) queue.push(entry);
+    else queue.splice(seqIndex(queue, entry.doc.value), 0, entry);
+  }
+
+  private unqueue(entry: Entry): void {
+    const conv = entry.doc.value.conversationId;
+    const queue = this.queues.get(conv);
+    if (!queue) return;
+    let i = seqIndex(queue, entry.doc.value);
+    if (queue[i] !== entry) i = queue.indexOf(entry);
+    if (i < 0) return;
+    queue.splice(i, 1);
+    if (queue.length === 0) this.queues.delete(conv);
+  }
+
   /** Starts the head of every free conversation that is due; sets the timer for the next one. */
   private dispatch(): void {
     const now = this.deps.clock.now().getTime();
-    const heads = this.heads();
-    for (const [conv, head] of [...heads].sort(([, a], [, b]) =>
-      compareSeq(a.doc.value, b.doc.value),
-    )) {
+    const heads = [...this.heads()].sort(([, a], [, b]) => compareSeq(a.doc.value, b.doc.value));
+    for (const [conv, head] of heads) {
       if (this.busy.has(conv)) continue;
       if (this.inFlight.size >= this.policy.maxConcurrentSends) break;
       if (head.unrecorded) {
@@ -288,14 +344,8 @@ export class Outbox {
   }
 
   /** Each conversation's first pending item (by seq). */
-  private heads(): Map<string, Entry> {
-    const heads = new Map<string, Entry>();
-    for (const entry of this.entries.values()) {
-      const conv = entry.doc.value.conversationId;
-      const head = heads.get(conv);
-      if (!head || compareSeq(entry.doc.value, head.doc.value) < 0) heads.set(conv, entry);
-    }
-    return heads;
+  private *heads(): Generator<[string, Entry]> {
+    for (const [conv, queue] of this.queues) yield [conv, queue[0]!];
   }
 
   private dueAt(conv: string, head: Entry, now: number): number {
@@ -310,8 +360,7 @@ export class Outbox {
     const pollAt = this.lastRefreshAt + this.policy.pollIntervalMs;
     const full = this.inFlight.size >= this.policy.maxConcurrentSends; // a finishing send kicks
     let next = Math.max(now, pollAt);
-    // Only each conversation's head can become due; finding them is one pass, not a sort of the
-    // whole backlog (this runs after every send).
+    // Only each conversation's head can become due (this runs after every send).
     for (const [conv, entry] of this.heads()) {
       if (this.busy.has(conv) || entry.blockedOn) continue;
       const due = this.dueAt(conv, entry, now);
@@ -489,10 +538,10 @@ export class Outbox {
             const fresh = await store.get<OutboxItem>(OUTBOX_COLLECTION, item.id);
             if (!fresh || fresh.value.status !== 'pending') {
               this.log.warn({ itemId: item.id }, 'outbox item changed by someone else; left as is');
-              this.entries.delete(item.id);
+              this.untrack(item.id);
               return;
             }
-            entry.doc = fresh;
+            this.setDoc(entry, fresh);
           }
           continue; // a hook's op was stale: the hook reads again
         }
@@ -522,7 +571,7 @@ export class Outbox {
     const item = doc.value;
     const log = { itemId: item.id, conversationId: item.conversationId, attempts: item.attempts };
     if (outcome.kind === 'retry') {
-      entry.doc = doc;
+      this.setDoc(entry, doc);
       entry.unrecorded = undefined;
       this.log.warn(
         {
@@ -535,7 +584,7 @@ export class Outbox {
       );
       return;
     }
-    this.entries.delete(item.id);
+    this.untrack(item.id);
     if (outcome.kind === 'sent')
       this.log.debug({ ...log, activityId: item.sentActivityId }, 'outbox item sent');
     else
@@ -543,9 +592,9 @@ export class Outbox {
         { ...log, status: outcome.error.status, err: outcome.error.message },
         'outbox item failed permanently',
       );
-    // Items waiting on this one (threadOf / activityOf) can go now.
-    for (const other of this.entries.values())
-      if (other.blockedOn === item.id) other.blockedOn = undefined;
+    // Items waiting on this one (threadOf / activityOf) can go now. Only a head is ever blocked
+    // (attempt() blocks it); one that is no longer a head is unblocked by dispatch() anyway.
+    for (const [, head] of this.heads()) if (head.blockedOn === item.id) head.blockedOn = undefined;
   }
 
   /** The store refused the record. A retry only lives in memory; a settle blocks the conversation
@@ -557,7 +606,7 @@ export class Outbox {
       'outbox could not record a delivery outcome',
     );
     if (outcome.kind === 'retry') {
-      entry.doc = { ...entry.doc, value: applyOutcome(item, outcome) };
+      this.setDoc(entry, { ...entry.doc, value: applyOutcome(item, outcome) });
       return;
     }
     const failures = (entry.unrecorded?.failures ?? 0) + 1;
@@ -568,6 +617,18 @@ export class Outbox {
   private nowIso(): string {
     return this.deps.clock.now().toISOString();
   }
+}
+
+/** Where `item` is, or would go, in a queue sorted by seq (binary search). */
+function seqIndex(queue: Entry[], item: OutboxItem): number {
+  let lo = 0;
+  let hi = queue.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareSeq(queue[mid]!.doc.value, item) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function applyOutcome(item: OutboxItem, outcome: Outcome): OutboxItem {

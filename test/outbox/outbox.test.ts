@@ -189,6 +189,25 @@ describe('Outbox', () => {
     await f.outbox.stop();
   });
 
+  it('puts an item that is enqueued late ahead of the later ones it was created before', async () => {
+    const f = setup();
+    await f.outbox.start();
+    const early = f.make('early', 'c1');
+    const late = f.make('late', 'c1');
+    f.notifier.failNext(transient(429, 2_000));
+    const t0 = f.clock.now().getTime();
+    await f.enqueue(late);
+    await f.outbox.idle();
+    await f.enqueue(early); // e.g. a slower turn's write
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.calls.map((c) => [c.item.id, c.at - t0, c.ok])).to.deep.equal([
+      ['late', 0, false],
+      ['early', 0, true],
+      ['late', 2_000, true],
+    ]);
+    await f.outbox.stop();
+  });
+
   it('records a permanent failure with the hook writes, then delivers the next item', async () => {
     const f = setup();
     const hook = timelineHook(f.store, (i, d) => `delivery-failed ${i.id}: ${d}`);
@@ -478,4 +497,43 @@ describe('Outbox', () => {
     expect(new DeliveryError('x', { permanent: true }).code).to.equal('outbox.delivery');
     await f.outbox.stop();
   });
+
+  for (const listsETags of [true, false])
+    it(`drops an item settled elsewhere, marks a bad one failed (${listsETags ? 'findETags' : 'find'})`, async () => {
+      const memory = new MemoryStore({ indexes: OUTBOX_INDEXES });
+      // A backend without the optional findETags: the outbox reads every pending item instead.
+      const store: Store = listsETags
+        ? memory
+        : {
+            get: (c, id) => memory.get(c, id),
+            write: (ops) => memory.write(ops),
+            find: (c, index, key) => memory.find(c, index, key),
+            count: (c) => memory.count(c),
+            close: () => memory.close(),
+          };
+      const f = setup({ store });
+      const outbox = f.outbox;
+      await outbox.start();
+      f.notifier.failNext(transient(429, 2_000));
+      await store.write(enqueueOps([f.make('a', 'c1')]));
+      outbox.wake();
+      await outbox.idle();
+      // Another instance (or an operator) settles 'a' while it waits; a bad item appears.
+      const a = (await store.get<OutboxItem>(OUTBOX_COLLECTION, 'a'))!;
+      await store.write([
+        { op: 'put', collection: OUTBOX_COLLECTION, id: 'a', value: { ...a.value, status: 'sent' } },
+        { op: 'put', collection: OUTBOX_COLLECTION, id: 'bad', value: { id: 'bad', status: 'pending' } },
+        ...enqueueOps([f.make('b', 'c2')]),
+      ]);
+      outbox.wake();
+      await drain(outbox, f.timers);
+      expect(f.notifier.calls.map((c) => [c.item.id, c.ok])).to.deep.equal([
+        ['a', false],
+        ['b', true],
+      ]);
+      const bad = (await store.get<OutboxItem>(OUTBOX_COLLECTION, 'bad'))!.value;
+      expect(bad.status).to.equal('failed');
+      expect(bad.lastError).to.match(/^invalid item: /);
+      await outbox.stop();
+    });
 });
