@@ -12,7 +12,8 @@
 //
 // Env: BENCH_QUICK=1 shortens every run (for working on the benchmark itself, not for figures);
 // BENCH_CPU_PROF=<dir> runs each bot with --cpu-prof into that folder; BENCH_KEEP=1 keeps the temp
-// folder (the bots' logs) instead of deleting it.
+// folder (the bots' logs) instead of deleting it; BENCH_SECTIONS=1,5 runs only those sections and
+// writes their report to a temp file, leaving BENCHMARKS.md alone.
 
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,6 +28,13 @@ import { killAll, type Memory, runJson, type Server, startServer } from './procs
 import { benchSearch, type SearchResult } from './search.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
+// BENCH_SECTIONS=1,5 runs only those sections and writes its report to a temp file.
+const ONLY = new Set(
+  (process.env.BENCH_SECTIONS ?? '1,2,3,4,5')
+    .split(',')
+    .map((x) => Number(x.trim()))
+    .filter((n) => n >= 1 && n <= 5),
+);
 const RUN_S = QUICK ? 3 : 10;
 const SCALE_RUN_S = QUICK ? 3 : 8;
 const WARMUP_S = QUICK ? 1 : 2;
@@ -68,7 +76,9 @@ async function startBot(dataDir: string, name: string): Promise<Server> {
       // As in production: info logs (to a file), local mode because the load carries no tokens.
       env: { DATA_DIR: dataDir, MicrosoftAppId: '', MicrosoftAppPassword: '', LOG_LEVEL: 'info', SHUTDOWN_GRACE_SECONDS: '10' },
       logFile: path.join(work, `${name}.log`),
-      nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`, `--cpu-prof-name=${name}.cpuprofile`] : [],
+      // One folder per bot: node names each thread's profile itself (the tsx loader has a thread of
+      // its own; a fixed --cpu-prof-name would let it overwrite the main thread's profile).
+      nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof, name)}`] : [],
     });
   const first = await start();
   if (!storeWasRebuilt(name)) return first;
@@ -635,24 +645,32 @@ async function main(): Promise<void> {
   noteLoad('before the run');
   if (os.loadavg()[0]! > 0.5) log(`warning: load average ${os.loadavg()[0]!.toFixed(2)} before the run: other work shares this machine`);
   connector = await BenchConnector.start();
+  const skipped: Failed = { failed: 'skipped (BENCH_SECTIONS)' };
   try {
-    const t = await guard('1. turns', turns);
+    const t = ONLY.has(1) ? await guard('1. turns', turns) : skipped;
     noteLoad('after section 1');
-    const sc = await scale();
-    log('3. issue search');
-    const search = await benchSearch();
-    const sla = await guard('4. SLA clock', slaClock);
+    const sc = ONLY.has(2) ? await scale() : SIZES.map((tickets) => ({ ...skipped, tickets }));
+    if (ONLY.has(3)) log('3. issue search');
+    const search: SearchResult = ONLY.has(3) ? await benchSearch() : { kind: 'failed', reason: skipped.failed };
+    const sla = ONLY.has(4) ? await guard('4. SLA clock', slaClock) : skipped;
     const ob = [];
     for (const rate of [0, 0.3]) {
-      const r = await guard(`5. outbox (${rate})`, () => outbox(rate));
+      const r = ONLY.has(5) ? await guard(`5. outbox (${rate})`, () => outbox(rate)) : skipped;
       ob.push(isFailed(r) ? { ...r, label: rate > 0 ? `${rate * 100}% answered 429` : 'all answered 201' } : r);
     }
     noteLoad('at the end');
     const elapsedS = (Date.now() - started.getTime()) / 1000;
     const md = report({ started, elapsedS, turns: t, scale: sc, search, sla, outbox: ob });
-    writeFileSync(path.join(projectRoot, 'BENCHMARKS.md'), md);
-    log(`wrote BENCHMARKS.md in ${f0(elapsedS)} s`);
-    process.stdout.write(`\n${md.split('## 1.')[0]}`);
+    if (ONLY.size === 5) {
+      writeFileSync(path.join(projectRoot, 'BENCHMARKS.md'), md);
+      log(`wrote BENCHMARKS.md in ${f0(elapsedS)} s`);
+      process.stdout.write(`\n${md.split('## 1.')[0]}`);
+    } else {
+      // A partial run is for working on one part: it does not replace the figures of a whole run.
+      const out = path.join(work, '..', `fo-bench-partial-${process.pid}.md`);
+      writeFileSync(out, md);
+      log(`partial run (sections ${[...ONLY].join(', ')}) in ${f0(elapsedS)} s: wrote ${out}, not BENCHMARKS.md`);
+    }
   } finally {
     await connector.close();
     cleanup();
