@@ -173,7 +173,7 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     logger: logger.child({ module: 'sla' }),
     handle: (d, eTag) => desk.onDeadline(d, eTag),
   });
-  desk.setHooks({ wakeOutbox: () => outbox.wake(), deadlinesAdded: (d) => deadlines.added(d) });
+  desk.setHooks({ wakeOutbox: (ids) => outbox.wake(ids), deadlinesAdded: (d) => deadlines.added(d) });
   await outbox.start();
   await deadlines.start();
   const app = makeServer({

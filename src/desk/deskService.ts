@@ -4,7 +4,7 @@ import type { UserContext } from '../domain/user.js';
 import { messageView, type View } from '../flows/views.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryError } from '../outbox/notifier.js';
-import { enqueueOps, newOutboxItem, type OutboxItem, type OutboxItemInput } from '../outbox/outboxItem.js';
+import { enqueuedIds, enqueueOps, newOutboxItem, type OutboxItem, type OutboxItemInput } from '../outbox/outboxItem.js';
 import { COLLECTIONS } from '../services/collections.js';
 import { type Deadline, deadlineDone, deadlineOps } from '../sla/deadlines.js';
 import { ConflictError, type Store, StoreUnavailableError, type WriteOp } from '../store/store.js';
@@ -17,10 +17,14 @@ import { deskCardView, newsView, statusView, ticketListView } from './deskViews.
 // state change and the messages it causes are one store write (outbox items + deadlines).
 
 const MAX_CONFLICT_RETRIES = 8;
+// The outbox items of a new ticket (newTicketOps writes them, ticketCreated wakes the outbox).
+const newDeskCardId = (t: Ticket) => `${t.id}:desk:card`;
+const linkedPostId = (t: Ticket) => `${t.id}:linked:submitted`;
 
 export interface DeskHooks {
   /** Called after a write that enqueued messages, so delivery starts at once. */
-  wakeOutbox(): void;
+  /** After a write that enqueued these outbox items. */
+  wakeOutbox(ids: string[]): void;
   /** Called after a write that set deadlines, so the scheduler knows them. */
   deadlinesAdded(deadlines: { id: string; at: string }[]): void;
 }
@@ -50,7 +54,7 @@ export class DeskService {
     const now = this.deps.clock.now();
     const items: OutboxItemInput[] = [
       {
-        id: `${t.id}:desk:card`,
+        id: newDeskCardId(t),
         op: 'post',
         target: { conversationId: this.deskConversation },
         payload: { kind: 'card', ...deskCardView(t, this.deps.directory, now) },
@@ -60,7 +64,7 @@ export class DeskService {
     const linked = this.linkedChannel(t);
     if (linked)
       items.push({
-        id: `${t.id}:linked:submitted`,
+        id: linkedPostId(t),
         op: 'post',
         target: { conversationId: linked },
         payload: {
@@ -78,7 +82,7 @@ export class DeskService {
       { id: `${t.id}:warn`, at: t.sla.warnAt },
       { id: `${t.id}:escalate`, at: t.sla.dueAt },
     ]);
-    this.hooks.wakeOutbox();
+    this.hooks.wakeOutbox([newDeskCardId(t), ...(this.linkedChannel(t) ? [linkedPostId(t)] : [])]);
   }
 
   // ---- desk actions ------------------------------------------------------------------------
@@ -133,7 +137,7 @@ export class DeskService {
           { id: `${id}:warn`, at: next.sla.warnAt },
           { id: `${id}:escalate`, at: next.sla.dueAt },
         ]);
-      this.hooks.wakeOutbox();
+      this.hooks.wakeOutbox(enqueuedIds(ops));
       return deskCardView(next, directory, now);
     }
     throw new Error(`ticket ${id}: too many concurrent changes`);
@@ -194,11 +198,12 @@ export class DeskService {
         );
       }
       items.push(this.deskCardUpdate(next, now));
+      const enqueued = this.enqueue(items, now);
       try {
         await store.write([
           { op: 'put', collection: COLLECTIONS.tickets, id: t.id, value: next, ifMatch: stored!.eTag },
           deadlineDone(d, eTag),
-          ...this.enqueue(items, now),
+          ...enqueued,
         ]);
       } catch (err) {
         if (err instanceof ConflictError && err.collection === COLLECTIONS.tickets) continue;
@@ -206,7 +211,7 @@ export class DeskService {
         throw err;
       }
       this.deps.logger.warn({ ticketId: t.id, kind: d.kind }, d.kind === 'warn' ? 'SLA warning' : 'SLA escalation');
-      this.hooks.wakeOutbox();
+      this.hooks.wakeOutbox(enqueuedIds(enqueued));
       return;
     }
   }

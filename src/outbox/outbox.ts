@@ -102,6 +102,8 @@ export class Outbox {
   private started = false;
   private stopped = false;
   private dirty = false;
+  /** Items named by wake(ids) since the last pump: read alone, unless a full refresh is due. */
+  private readonly touched = new Set<string>();
   private pumpQueued = false;
   private pumping = false;
   private pumpAgain = false;
@@ -127,10 +129,15 @@ export class Outbox {
     this.kick();
   }
 
-  /** Call after a write that enqueued items: delivery starts now, not at the next poll. */
-  wake(): void {
+  /**
+   * Call after a write that enqueued items: delivery starts now, not at the next poll. With the
+   * ids of the items written (enqueuedIds(ops)), only those are read; without, every pending item
+   * is listed again, which costs O(backlog) when a rate-limited channel has thousands waiting.
+   */
+  wake(ids?: readonly string[]): void {
     if (!this.started || this.stopped) return;
-    this.dirty = true;
+    if (ids) for (const id of ids) this.touched.add(id);
+    else this.dirty = true;
     this.kick();
   }
 
@@ -186,7 +193,12 @@ export class Outbox {
         this.pumpAgain = false;
         if (this.dirty) {
           this.dirty = false;
+          this.touched.clear();
           await this.refresh();
+        } else if (this.touched.size > 0) {
+          const ids = [...this.touched];
+          this.touched.clear();
+          await this.refreshItems(ids);
         }
         if (!this.stopped) this.dispatch();
       } while (this.pumpAgain && !this.stopped);
@@ -228,6 +240,29 @@ export class Outbox {
       this.untrack(id); // settled (or removed) by someone else
     }
     for (const [id, t] of this.writtenAt) if (t <= since) this.writtenAt.delete(id);
+  }
+
+  /** Reads just these items (a wake that named them), as refresh() would treat each. */
+  private async refreshItems(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      const since = this.tick;
+      const raw = await this.deps.store.get<unknown>(OUTBOX_COLLECTION, id);
+      // A write of ours that finished after the read began is newer than what was read.
+      if ((this.writtenAt.get(id) ?? -1) > since || this.inFlightItem(id)) continue;
+      const known = this.entries.get(id);
+      const status = (raw?.value as { status?: unknown } | null | undefined)?.status;
+      if (!raw || status !== 'pending') {
+        if (known) this.untrack(id); // settled (or removed) by someone else
+        continue;
+      }
+      if (known?.doc.eTag === raw.eTag) continue;
+      const parsed = OutboxItem.safeParse(raw.value);
+      if (!parsed.success) {
+        await this.quarantine(raw, parsed.error.message);
+        continue;
+      }
+      this.track({ doc: { id, eTag: raw.eTag, value: parsed.data }, listed: known?.listed });
+    }
   }
 
   /**

@@ -132,6 +132,11 @@ export function newOutboxItem(input: OutboxItemInput, now: Date): OutboxItem {
  * ConflictError as a whole: re-read the state and decide again. Call `outbox.wake()` after the
  * write succeeds so delivery starts at once.
  */
+/** The ids of the items a batch enqueues: what to pass to `outbox.wake(ids)` once it is written. */
+export function enqueuedIds(ops: readonly WriteOp[]): string[] {
+  return ops.filter((op) => op.op === 'put' && op.collection === OUTBOX_COLLECTION).map((op) => op.id);
+}
+
 export function enqueueOps(items: OutboxItem[]): WriteOp[] {
   return items.map((item) => ({
     op: 'put',

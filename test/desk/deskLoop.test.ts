@@ -58,7 +58,7 @@ async function harness(options: { linkedChannel?: boolean } = {}) {
     timers: schedulerTimers(timers),
     handle: (d, e) => loop.desk.onDeadline(d, e),
   });
-  loop.desk.setHooks({ wakeOutbox: () => outbox.wake(), deadlinesAdded: (ds) => scheduler.added(ds) });
+  loop.desk.setHooks({ wakeOutbox: (ids) => outbox.wake(ids), deadlinesAdded: (ds) => scheduler.added(ds) });
   await outbox.start();
   await scheduler.start();
   const h = {

@@ -325,7 +325,7 @@ describe('DeskService: delivery failures', () => {
       onSent: (item, result) => h.desk.onSent(item, result),
       onPermanentFailure: (item, error) => h.desk.onPermanentFailure(item, error),
     });
-    h.desk.setHooks({ wakeOutbox: () => outbox.wake(), deadlinesAdded: () => undefined });
+    h.desk.setHooks({ wakeOutbox: (ids) => outbox.wake(ids), deadlinesAdded: () => undefined });
     await outbox.start();
     return { ...h, outbox, timers, notifier };
   }

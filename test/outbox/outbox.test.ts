@@ -3,6 +3,7 @@ import { silentLogger } from '../../src/logger.js';
 import { DeliveryError } from '../../src/outbox/notifier.js';
 import { Outbox, type OutboxDeps } from '../../src/outbox/outbox.js';
 import {
+  enqueuedIds,
   enqueueOps,
   newOutboxItem,
   OUTBOX_COLLECTION,
@@ -89,6 +90,54 @@ describe('Outbox', () => {
     });
     expect(await f.store.find(OUTBOX_COLLECTION, 'pending', 'pending')).to.have.length(0);
     await f.outbox.stop();
+  });
+
+  it('reads only the items a wake names, not the whole backlog, and still delivers in order', async () => {
+    const f = setup();
+    let listings = 0;
+    const store = Object.assign(Object.create(f.faulty) as Store, {
+      findETags: (c: string, i: string, k: string) => {
+        listings += 1;
+        return f.faulty.findETags(c, i, k);
+      },
+    });
+    const outbox = new Outbox({
+      store,
+      notifier: f.notifier,
+      clock: f.clock,
+      timers: f.timers,
+      logger: silentLogger,
+      random: () => 0.5,
+    });
+    await outbox.start();
+    const atStart = listings;
+    const ops = enqueueOps([f.make('a', 'c1'), f.make('b', 'c1'), f.make('c', 'c2')]);
+    await f.store.write(ops);
+    outbox.wake(enqueuedIds(ops));
+    await outbox.idle();
+    expect(listings, 'pending listings after start').to.equal(atStart);
+    await drain(outbox, f.timers);
+    const sent = f.notifier.sent.map((i) => i.id);
+    expect([...sent].sort()).to.deep.equal(['a', 'b', 'c']);
+    expect(sent.indexOf('a')).to.be.below(sent.indexOf('b'));
+
+    // A named item that someone else settled meanwhile is left alone.
+    await f.store.write(enqueueOps([f.make('d', 'c3')]));
+    const d = (await f.store.get<OutboxItem>(OUTBOX_COLLECTION, 'd'))!;
+    await f.store.write([
+      {
+        op: 'put',
+        collection: OUTBOX_COLLECTION,
+        id: 'd',
+        value: { ...d.value, status: 'sent' },
+        ifMatch: d.eTag,
+      },
+    ]);
+    outbox.wake(['d', 'never-written']);
+    await drain(outbox, f.timers);
+    expect(f.notifier.sent.map((i) => i.id)).to.not.include('d');
+    expect(outbox.pendingCount).to.equal(0);
+    await outbox.stop();
   });
 
   it('is written with the state change that causes it, or not at all', async () => {
@@ -521,8 +570,18 @@ describe('Outbox', () => {
       // Another instance (or an operator) settles 'a' while it waits; a bad item appears.
       const a = (await store.get<OutboxItem>(OUTBOX_COLLECTION, 'a'))!;
       await store.write([
-        { op: 'put', collection: OUTBOX_COLLECTION, id: 'a', value: { ...a.value, status: 'sent' } },
-        { op: 'put', collection: OUTBOX_COLLECTION, id: 'bad', value: { id: 'bad', status: 'pending' } },
+        {
+          op: 'put',
+          collection: OUTBOX_COLLECTION,
+          id: 'a',
+          value: { ...a.value, status: 'sent' },
+        },
+        {
+          op: 'put',
+          collection: OUTBOX_COLLECTION,
+          id: 'bad',
+          value: { id: 'bad', status: 'pending' },
+        },
         ...enqueueOps([f.make('b', 'c2')]),
       ]);
       outbox.wake();
