@@ -28,7 +28,7 @@ import { PlansAction, PlanViews } from '../src/plans/planViews.js';
 import { IncidentsAction, type IncidentList } from '../src/incidents/incidentList.js';
 import type { IssueSearch } from '../src/search/issueSearch.js';
 import { searchView } from '../src/search/searchViews.js';
-import { renderCard, renderCardJson } from './cards.js';
+import { fixedCard, renderCard, renderCardJson } from './cards.js';
 import { type IncidentDialogs, incidentFormOpenView } from './dialogs.js';
 import { isInsertedCard, searchKnownIssues } from './messageExtension.js';
 import { fileFetcher, incomingFiles } from './incomingFiles.js';
@@ -48,6 +48,9 @@ export interface BotDeps {
 }
 
 const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+
+// The answer to "help" is the same for everyone: bound once, not on every turn.
+const helpCard = fixedCard(helpView());
 
 interface ActionRoute {
   prefix: string;
@@ -81,6 +84,10 @@ export class SupportBot extends TeamsActivityHandler {
       const text = TurnContext.removeRecipientMention(context.activity) ?? context.activity.text;
       if (isInsertedCard(context.activity, text)) return next(); // shared with people, not a command
       const intent = recognize(text);
+      if (intent.kind === 'help') {
+        await context.sendActivity(MessageFactory.attachment(helpCard()));
+        return next();
+      }
       let view: View;
       switch (intent.kind) {
         case 'newIncident': {
@@ -128,9 +135,6 @@ export class SupportBot extends TeamsActivityHandler {
             : messageView('Who are you?', "Teams didn't tell me who you are, so I can't show your support plans.");
           break;
         }
-        case 'help':
-          view = helpView();
-          break;
         case 'unknown':
           view = helpView(`I didn't understand “${intent.text}”.`);
           break;
@@ -252,9 +256,14 @@ const ChannelData = z
   .loose()
   .optional();
 
+// Teams sets conversation.tenantId on every activity: channelData is parsed only without it.
 function tenantOf(activity: Partial<Activity>): string | undefined {
-  const fromChannel = ChannelData.safeParse(activity.channelData);
-  return activity.conversation?.tenantId ?? (fromChannel.success ? fromChannel.data?.tenant?.id : undefined);
+  return activity.conversation?.tenantId ?? tenantOfChannelData(activity.channelData);
+}
+
+function tenantOfChannelData(channelData: unknown): string | undefined {
+  const parsed = ChannelData.safeParse(channelData);
+  return parsed.success ? parsed.data?.tenant?.id : undefined;
 }
 
 /** What the incident flow needs from the turn: the card's message, the bot's id, where it is shown. */

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { renderCardJson } from '../../bot/cards.js';
+import { helpView } from '../../src/flows/views.js';
 import { COLLECTIONS } from '../../src/services/collections.js';
 import { FaultyStore } from '../../src/store/faultyStore.js';
 import type { Store } from '../../src/store/store.js';
@@ -154,7 +156,10 @@ describe('outage report over HTTP', () => {
   });
 
   it('answers help and unknown text with what it can do', async () => {
-    expect(cardText(await say(ALEX, personal(), 'help'))).to.include('report outage');
+    const help = await say(ALEX, personal(), 'help');
+    expect(cardText(help)).to.include('report outage');
+    expect(await say(MEGAN, personal(), 'help'), 'the same card for everyone, every time').to.deep.equal(help);
+    expect(help).to.deep.equal(renderCardJson(helpView()));
     const text = cardText(await say(ALEX, personal(), 'order pizza'));
     expect(text).to.include('I didn\'t understand “order pizza”.');
     expect(text).to.include('report outage');
