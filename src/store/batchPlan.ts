@@ -12,15 +12,16 @@ export type PlannedOp =
       collection: string;
       id: string;
       eTag: string;
-      /** The value as stored: its JSON text, and that text parsed (what readers will get). */
+      /** The value as stored: its JSON text. */
       json: string;
-      value: unknown;
       keys: IndexKeys | undefined;
     }
   | { kind: 'delete'; collection: string; id: string };
 
 export interface PlanDeps {
   eTagOf(collection: string, id: string): string | undefined;
+  /** Whether the collection has declared indexes (if not, its values are not parsed back). */
+  indexed(collection: string): boolean;
   keysFor(collection: string, value: unknown): IndexKeys | undefined;
 }
 
@@ -57,10 +58,11 @@ export function planBatch(ops: readonly WriteOp[], deps: PlanDeps): PlannedOp[] 
         throw new TypeError(`Value of ${op.collection}/${op.id} cannot be stored as JSON`);
       }
       // Index the value as it will be read back (dates become strings, undefined fields vanish).
-      const value: unknown = JSON.parse(json);
-      const keys = deps.keysFor(op.collection, value);
+      const keys = deps.indexed(op.collection)
+        ? deps.keysFor(op.collection, JSON.parse(json))
+        : undefined;
       const eTag = newETag();
-      planned.push({ kind: 'put', collection: op.collection, id: op.id, eTag, json, value, keys });
+      planned.push({ kind: 'put', collection: op.collection, id: op.id, eTag, json, keys });
       pending.set(key, eTag);
     } else {
       planned.push({ kind: 'delete', collection: op.collection, id: op.id });

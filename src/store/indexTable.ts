@@ -36,6 +36,11 @@ export class IndexTable {
 
   constructor(private readonly spec: IndexSpec) {}
 
+  /** Whether the collection has declared indexes. */
+  indexed(collection: string): boolean {
+    return this.spec[collection] !== undefined;
+  }
+
   /** Runs the collection's extractors; throws if one throws or yields a non-string key. */
   keysFor(collection: string, value: unknown): IndexKeys | undefined {
     const indexes = this.spec[collection];

@@ -356,11 +356,12 @@ export class LowdbStore implements Store {
       return staged.has(key) ? (staged.get(key) ?? undefined) : this.table.get(c, id)?.eTag;
     };
     const keysFor = (c: string, v: unknown) => this.table.keysFor(c, v);
+    const indexed = (c: string) => this.table.indexed(c);
     const planned: { batch: PendingBatch; plan: PlannedOp[] }[] = [];
     for (const batch of group) {
       let plan: PlannedOp[];
       try {
-        plan = planBatch(batch.ops, { eTagOf, keysFor });
+        plan = planBatch(batch.ops, { eTagOf, indexed, keysFor });
       } catch (err) {
         batch.reject(err);
         continue;

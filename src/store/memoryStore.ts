@@ -37,6 +37,7 @@ export class MemoryStore implements Store {
     return this.queue.run(async () => {
       const plan = planBatch(ops, {
         eTagOf: (c, id) => this.table.get(c, id)?.eTag,
+        indexed: (c) => this.table.indexed(c),
         keysFor: (c, v) => this.table.keysFor(c, v),
       });
       return plan.map((op) => {
