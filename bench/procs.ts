@@ -41,8 +41,25 @@ export function memoryOf(pid: number): Memory | undefined {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat. */
+export function cpuMsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at ") ": utime is the 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+// sysconf(_SC_CLK_TCK): 100 on Linux on every architecture Node runs on.
+const CLOCK_TICKS = 100;
+
 export interface Server {
   pid: number;
+  /** CPU time the server has used so far (ms). */
+  cpuMs(): number | undefined;
   url: string;
   /** Process spawn to the first 200 from /healthz. */
   startupMs: number;
@@ -98,6 +115,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     url,
     startupMs,
     memory: () => memoryOf(child.pid!),
+    cpuMs: () => cpuMsOf(child.pid!),
     stop: async (graceMs = 20_000) => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -128,6 +128,8 @@ function waitFor(predicate: () => boolean, timeoutMs: number): Promise<boolean> 
 interface TurnRow {
   name: string;
   result: LoadResult;
+  /** The bot's own CPU time (user + system) per answered turn during the measured run, in ms. */
+  cpuPerTurnMs?: number;
   memory?: Memory;
   startupMs: number;
   errors: { count: number; first?: string };
@@ -137,10 +139,12 @@ async function echoRun(when: string): Promise<TurnRow> {
   log(`1. echo bot (${when})`);
   const server = await startServer({ entry: 'bench/echoBot.ts', logFile: path.join(work, 'echo.log') });
   await load({ scenario: 'echo', url: server.url, durationS: WARMUP_S });
+  const cpuBefore = server.cpuMs();
   const result = await load({ scenario: 'echo', url: server.url, durationS: RUN_S });
+  const cpuPerTurnMs = perTurn(cpuBefore, server.cpuMs(), result);
   const memory = server.memory();
   await server.stop();
-  return { name: `echo bot: message -> text (${when})`, result, memory, startupMs: server.startupMs, errors: { count: 0 } };
+  return { name: `echo bot: message -> text (${when})`, result, cpuPerTurnMs, memory, startupMs: server.startupMs, errors: { count: 0 } };
 }
 
 async function turns(): Promise<{ echo: TurnRow; echoRuns: TurnRow[]; ours: TurnRow[] }> {
@@ -163,10 +167,12 @@ async function turns(): Promise<{ echo: TurnRow; echoRuns: TurnRow[]; ours: Turn
     const warmIds = filled.ackIds.slice(0, Math.floor(ACK_POOL / 6));
     const runIds = filled.ackIds.slice(warmIds.length);
     await load({ scenario: s.scenario, url: bot.url, durationS: WARMUP_S, ticketIds: warmIds });
+    const cpuBefore = bot.cpuMs();
     const result = await load({ scenario: s.scenario, url: bot.url, durationS: RUN_S, ticketIds: runIds });
+    const cpuPerTurnMs = perTurn(cpuBefore, bot.cpuMs(), result);
     const memory = bot.memory();
     await bot.stop();
-    ours.push({ name: s.name, result, memory, startupMs: bot.startupMs, errors: botErrors(name) });
+    ours.push({ name: s.name, result, cpuPerTurnMs, memory, startupMs: bot.startupMs, errors: botErrors(name) });
   }
   // The echo bot again after ours: the baseline is the mean of both runs, so that a change in
   // what else the machine does during section 1 weighs less on the ratios (both runs are shown).
@@ -186,11 +192,19 @@ async function turns(): Promise<{ echo: TurnRow; echoRuns: TurnRow[]; ours: Turn
       },
       wrongSamples: [...before.result.wrongSamples, ...after.result.wrongSamples],
     },
+    cpuPerTurnMs:
+      before.cpuPerTurnMs !== undefined && after.cpuPerTurnMs !== undefined ? mean(before.cpuPerTurnMs, after.cpuPerTurnMs) : undefined,
     memory: after.memory,
     startupMs: before.startupMs,
     errors: { count: 0 },
   };
   return { echo, echoRuns: [before, after], ours };
+}
+
+/** CPU ms per answered turn over a measured run (includes what the bot does meanwhile: outbox sends, flushing). */
+function perTurn(before: number | undefined, after: number | undefined, result: LoadResult): number | undefined {
+  if (before === undefined || after === undefined || result.ok === 0) return undefined;
+  return (after - before) / result.ok;
 }
 
 // ---- 2. store size -----------------------------------------------------------------------
@@ -512,7 +526,10 @@ function report(parts: {
       'built (just before it is written) to the end of its response. A turn counts only if it is 2xx and shows what it should ' +
       '(the echo, the help card, the next step\'s button with draftId and rev, "Outage reported", "Acknowledgement met"). ' +
       'The ratios use the mean of two echo runs, one before and one after ours. Max includes the first turn of each new ' +
-      'conversation (the bot stores its reference then).',
+      'conversation (the bot stores its reference then). Bot CPU per turn is the bot process\'s user + system time ' +
+      '(/proc/<pid>/stat) over the measured run divided by the turns it answered, so it includes what the bot does ' +
+      'beside the turns (outbox deliveries, writing document files): it depends far less on what else the machine runs ' +
+      'than turns per second do.',
     '',
   );
   out.push(
@@ -525,11 +542,16 @@ function report(parts: {
       'each acknowledgement enqueues the desk card update and the reporter\'s news, which the outbox delivers meanwhile.',
     '',
   );
-  out.push('| Scenario | Turns/s | p50 ms | p99 ms | max ms | Throughput ours/echo | p99 ours/echo | RSS after run |', '|---|---|---|---|---|---|---|---|');
+  out.push(
+    '| Scenario | Turns/s | p50 ms | p99 ms | max ms | Throughput ours/echo | p99 ours/echo | Bot CPU ms per turn | CPU per turn ours/echo | RSS after run |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  );
+  const cpuRatio = (r: TurnRow) => f2((r.cpuPerTurnMs ?? NaN) / (echo?.cpuPerTurnMs ?? NaN));
   const row = (r: TurnRow, isEcho: boolean) =>
-    `| ${r.name}${loadCell(r.result)} | ${f0(r.result.rps)} | ${f1(r.result.latency.p50)} | ${f1(r.result.latency.p99)} | ${f0(r.result.latency.max)} | ${isEcho ? '1' : f2(r.result.rps / (e?.rps ?? NaN))} | ${isEcho ? '1' : f1(r.result.latency.p99 / (e?.latency.p99 ?? NaN))} | ${f0(r.memory?.rssMb)} MB (peak ${f0(r.memory?.peakRssMb)}) |`;
+    `| ${r.name}${loadCell(r.result)} | ${f0(r.result.rps)} | ${f1(r.result.latency.p50)} | ${f1(r.result.latency.p99)} | ${f0(r.result.latency.max)} | ${isEcho ? '1' : f2(r.result.rps / (e?.rps ?? NaN))} | ${isEcho ? '1' : f1(r.result.latency.p99 / (e?.latency.p99 ?? NaN))} | ${f2(r.cpuPerTurnMs ?? NaN)} | ${isEcho ? '1' : cpuRatio(r)} | ${f0(r.memory?.rssMb)} MB (peak ${f0(r.memory?.peakRssMb)}) |`;
   if (echo && e) {
-    for (const r of echoRuns) out.push(row(r, true).replace(/\| 1 \| 1 \|/, `| ${f2(r.result.rps / e.rps)} | ${f2(r.result.latency.p99 / e.latency.p99)} |`));
+    for (const r of echoRuns)
+      out.push(row(r, true).replace(/\| 1 \| 1 \| ([^|]*) \| 1 \|/, `| ${f2(r.result.rps / e.rps)} | ${f2(r.result.latency.p99 / e.latency.p99)} | $1 | ${cpuRatio(r)} |`));
     out.push(row(echo, true));
   }
   for (const r of ours) out.push(row(r, false));
