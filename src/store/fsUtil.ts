@@ -39,18 +39,31 @@ export async function fsyncPath(path: string): Promise<void> {
   }
 }
 
-/** Replaces `path` with `data`: after a crash, either the old or the new file, never a mix. */
-export async function writeFileDurably(path: string, data: string): Promise<void> {
+/**
+ * Replaces `path` with the text of `chunks`, written one after the other: after a crash, either
+ * the old or the new file, never a mix. Returns the bytes written.
+ */
+export async function writeFileDurably(path: string, chunks: Iterable<string>): Promise<number> {
   const temp = join(dirname(path), `.${basename(path)}.tmp`);
   const fh = await open(temp, 'w');
+  let bytes = 0;
   try {
-    await fh.writeFile(data, 'utf8');
+    for (const chunk of chunks) {
+      const buf = Buffer.from(chunk, 'utf8');
+      let written = 0;
+      while (written < buf.length) {
+        const { bytesWritten } = await fh.write(buf, written, buf.length - written);
+        written += bytesWritten;
+      }
+      bytes += buf.length;
+    }
     await fh.sync();
   } finally {
     await fh.close();
   }
   await rename(temp, path);
   await fsyncPath(dirname(path));
+  return bytes;
 }
 
 /** Creates a directory (and parents) and makes its entry durable. Returns whether it was new. */

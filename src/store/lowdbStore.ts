@@ -36,7 +36,7 @@ import { FileLayout } from './fileLayout.js';
 import { fsyncPath, mapLimit, mkdirDurably, unavailable, unlinkIfPresent } from './fsUtil.js';
 import {
   readSnapshot,
-  serializeSnapshot,
+  snapshotChunks,
   specFingerprint,
   writeSnapshot,
   type IndexSnapshot,
@@ -626,9 +626,8 @@ export class LowdbStore implements Store {
       for (const p of dirty) this.dirty.add(p);
       throw err;
     }
-    const text = serializeSnapshot(walGen, this.spec, entries);
-    await writeSnapshot(this.layout.snapshot, text);
-    this.snapshotBytes = Buffer.byteLength(text);
+    const chunks = snapshotChunks(walGen, this.spec, entries);
+    this.snapshotBytes = await writeSnapshot(this.layout.snapshot, chunks);
     for (const gen of await this.walGens()) {
       if (gen < walGen) await unlinkIfPresent(this.layout.walFile(gen));
     }
