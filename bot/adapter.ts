@@ -13,6 +13,11 @@ import { AppError } from '../src/errors.js';
 import { helpView } from '../src/flows/views.js';
 import { renderCard } from './cards.js';
 
+/** botbuilder's ConnectorClient, named through the API that makes it (botbuilder does not export the type). */
+export type ConnectorClient = Awaited<
+  ReturnType<ReturnType<ConfigurationBotFrameworkAuthentication['createConnectorFactory']>['create']>
+>;
+
 // The minimum an activity must have before botbuilder sees it. botbuilder's own parse throws
 // outside its try block, so a malformed body would otherwise become a 500 (or a crash).
 const IncomingActivity = z
@@ -46,6 +51,18 @@ export class SupportAdapter extends CloudAdapter {
         await context.sendActivity({ attachments: [renderCard(helpView(message))] });
       }
     };
+  }
+
+  /**
+   * A connector client that sends as the bot outside any turn, made exactly as
+   * continueConversationAsync makes the one of each proactive turn (claims for botAppId, this
+   * adapter's auth, the default audience), but for the caller to keep. With an app id its
+   * credentials put the bot's token on every request, fetched and refreshed as it expires; in
+   * local mode (no app id) they put none. Not named createConnectorClient: TeamsInfo calls a method
+   * of that name, when the adapter has one, instead of using the turn's client.
+   */
+  connectorClientFor(botAppId: string, serviceUrl: string): Promise<ConnectorClient> {
+    return this.auth.createConnectorFactory(this.createClaimsIdentity(botAppId)).create(serviceUrl);
   }
 
   /** Authenticates, then runs one turn. Used by the HTTP route; returns the invoke response. */

@@ -1,18 +1,21 @@
-import type { Activity, ConversationReference, Mention, TurnContext } from 'botbuilder';
+import type { Activity, ConversationAccount, ConversationReference, Mention } from 'botbuilder';
 import type { Directory } from '../src/directory.js';
 import type { Logger } from '../src/logger.js';
 import { DeliveryError, type Notifier, toDeliveryError } from '../src/outbox/notifier.js';
 import type { OutboxItem } from '../src/outbox/outboxItem.js';
 import type { ConversationService } from '../src/services/conversationService.js';
-import type { SupportAdapter } from './adapter.js';
+import type { ConnectorClient, SupportAdapter } from './adapter.js';
 import { renderCard } from './cards.js';
 
 /**
- * Delivers outbox items to Teams with botbuilder: a post (a new thread when the conversation is a
- * channel), a reply in a channel thread, or an update of an earlier message for everyone.
+ * Delivers outbox items to Teams through botbuilder's connector client: a post (a new thread when
+ * the conversation is a channel), a reply in a channel thread, or an update of an earlier message
+ * for everyone.
  */
 export class TeamsNotifier implements Notifier {
   private warnedRetries = false;
+  /** One connector client per service URL, made on first use and kept (see clientFor). */
+  private readonly clients = new Map<string, Promise<ConnectorClient>>();
 
   constructor(
     private readonly deps: {
@@ -26,51 +29,67 @@ export class TeamsNotifier implements Notifier {
 
   async send(item: OutboxItem): Promise<{ activityId?: string }> {
     const reference = await this.referenceFor(item.target.conversationId);
-    if (!reference)
+    if (!reference?.serviceUrl)
       throw new DeliveryError(`no way to reach conversation ${item.target.conversationId} yet`, { permanent: false });
+    const { threadId, activityId } = item.target;
+    // The outbox fills the activity id in from activityOf before it sends; without one, no retry helps.
+    if (item.op === 'update' && !activityId)
+      throw new DeliveryError(`update ${item.id} names no activity to update`, { permanent: true });
     const conversationId =
-      item.op === 'reply' && item.target.threadId
-        ? `${threadRoot(item.target.conversationId)};messageid=${item.target.threadId}`
+      item.op === 'reply' && threadId
+        ? `${threadRoot(item.target.conversationId)};messageid=${threadId}`
         : item.target.conversationId;
-    const activity = this.activityOf(item);
-    let activityId: string | undefined;
-    // An error inside the callback would go to the adapter's onTurnError and vanish, and the item
-    // would be recorded as delivered: keep it and rethrow, so the outbox retries or records it.
-    let failure: unknown;
+    const conversation = { ...reference.conversation!, id: conversationId };
+    const activity = outgoing(this.activityOf(item), reference, conversation);
     try {
-      await this.deps.adapter.continueConversationAsync(
-        this.deps.appId,
-        { ...reference, conversation: { ...reference.conversation!, id: conversationId } },
-        async (context: TurnContext) => {
-          try {
-            this.withoutRetries(context);
-            if (item.op === 'update') {
-              await context.updateActivity({ ...activity, id: item.target.activityId });
-              activityId = item.target.activityId;
-            } else activityId = (await context.sendActivity(activity))?.id;
-          } catch (err) {
-            failure = err;
-          }
-        },
-      );
+      const { conversations } = await this.clientFor(reference.serviceUrl);
+      if (item.op === 'update') {
+        await conversations.updateActivity(conversationId, activityId!, { ...activity, id: activityId });
+        return { activityId };
+      }
+      // A post goes to the conversation (in a channel: a new thread), a reply to its thread's root.
+      const sent =
+        item.op === 'reply' && threadId
+          ? await conversations.replyToActivity(conversationId, threadId, { ...activity, replyToId: threadId })
+          : await conversations.sendToConversation(conversationId, activity);
+      return sent.id ? { activityId: sent.id } : {};
     } catch (err) {
       throw toDeliveryError(err);
     }
-    if (failure !== undefined) throw toDeliveryError(failure);
-    return activityId ? { activityId } : {};
   }
 
   /**
-   * Takes the retry policy out of this proactive turn's connector client (botbuilder creates one
-   * per continueConversationAsync, so no other turn shares it). Its default policy
+   * The connector client for a service URL, made once and kept. continueConversationAsync would
+   * make a new one per send (a whole HTTP pipeline, with credentials) plus a TurnContext: the top
+   * cost of a proactive send. A client keeps no state between requests and its credentials get the
+   * bot's token per request (cached, refreshed before it expires), so every send can share it.
+   * Teams has a handful of service URLs (one per region), so the map stays small.
+   */
+  private clientFor(serviceUrl: string): Promise<ConnectorClient> {
+    const known = this.clients.get(serviceUrl);
+    if (known) return known;
+    const client = this.deps.adapter.connectorClientFor(this.deps.appId, serviceUrl).then((c) => {
+      this.withoutRetries(c);
+      return c;
+    });
+    this.clients.set(serviceUrl, client);
+    // A client that could not be made is tried again on the next send; this send gets the error.
+    void client.catch(() => {
+      if (this.clients.get(serviceUrl) === client) this.clients.delete(serviceUrl);
+    });
+    return client;
+  }
+
+  /**
+   * Takes the retry policy out of a new connector client, once: its default policy
    * (@azure/core-rest-pipeline: 3 retries of 429, 5xx and network errors, each waiting out
    * Retry-After) would hold one of the outbox's send slots for every Retry-After second; the
    * outbox already waits Retry-After per conversation and backs off the rest, so a throttled item
    * must come back to it at once. botbuilder 4.23 offers no option for this: ConnectorClientOptions
    * declares `noRetryPolicy` but its ServiceClientContext ignores it, and passes no retry options.
    */
-  private withoutRetries(context: TurnContext): void {
-    if (removeRetryPolicy(context.turnState.get(this.deps.adapter.ConnectorClientKey))) return;
+  private withoutRetries(client: ConnectorClient): void {
+    if (removeRetryPolicy(client)) return;
     if (this.warnedRetries) return;
     this.warnedRetries = true;
     // Delivery still works, with the slow retries inside botbuilder: worth a look after an upgrade.
@@ -116,6 +135,29 @@ export class TeamsNotifier implements Notifier {
       conversation: { id: channel.channelId, isGroup: true, conversationType: 'channel', name: channel.name, ...(tenantId ? { tenantId } : {}) },
     } as Partial<ConversationReference>;
   }
+}
+
+/**
+ * The activity as TurnContext.sendActivity / updateActivity would send it in a proactive turn
+ * (TurnContext.applyConversationReference: the bot speaks, to the reference's user, in the
+ * conversation). Unlike a CloudAdapter proactive turn it carries no replyToId: there that is the
+ * id of the turn's made-up continuation activity (a fresh uuid), which names no message.
+ */
+function outgoing(
+  content: Partial<Activity>,
+  reference: Partial<ConversationReference>,
+  conversation: ConversationAccount,
+): Partial<Activity> {
+  return {
+    ...content,
+    type: content.type ?? 'message',
+    channelId: reference.channelId,
+    locale: content.locale ?? reference.locale,
+    serviceUrl: reference.serviceUrl,
+    conversation,
+    from: reference.bot,
+    recipient: reference.user,
+  };
 }
 
 /**

@@ -1,5 +1,9 @@
 import { expect } from 'chai';
-import { createAdapter } from '../../bot/adapter.js';
+import { ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { MsalServiceClientCredentialsFactory } from 'botframework-connector';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdapter, SupportAdapter } from '../../bot/adapter.js';
 import { removeRetryPolicy, TeamsNotifier } from '../../bot/teamsNotifier.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
@@ -17,7 +21,11 @@ import { ConnectorServer } from '../outbox/connectorServer.js';
 import { drain } from '../outbox/drive.js';
 
 describe('TeamsNotifier', () => {
+  const CHANNEL = '19:desk@thread.tacv2';
+  const clientsMade: string[] = [];
+  let failNextClient = false;
   let connector: Connector;
+  let adapter: SupportAdapter;
   let notifier: TeamsNotifier;
   before(async () => {
     connector = await startConnector();
@@ -28,7 +36,35 @@ describe('TeamsNotifier', () => {
         kind: 'personal',
         reference: { channelId: 'msteams', serviceUrl: connector.url, conversation: { id }, bot: { id: 'bot' } },
       });
-    notifier = new TeamsNotifier({ adapter: createAdapter(loadConfig({}), silentLogger), appId: '', conversations, directory: demoDirectory(), logger: silentLogger });
+    await conversations.remember({
+      id: CHANNEL,
+      kind: 'channel',
+      reference: {
+        channelId: 'msteams',
+        serviceUrl: connector.url,
+        locale: 'en-GB',
+        conversation: { id: CHANNEL, conversationType: 'channel', isGroup: true, tenantId: 'tenant-1' },
+        bot: { id: '28:bot', name: 'F&O Support' },
+        user: { id: 'user-id-0', name: 'Alex Wilber' },
+      },
+    });
+    adapter = createAdapter(loadConfig({}), silentLogger);
+    // Counts connector clients made through the adapter's auth, as botbuilder's proactive turns make them.
+    const createConnectorFactory = adapter.auth.createConnectorFactory.bind(adapter.auth);
+    adapter.auth.createConnectorFactory = (identity) => {
+      const factory = createConnectorFactory(identity);
+      const create = factory.create.bind(factory);
+      factory.create = (serviceUrl, audience) => {
+        clientsMade.push(serviceUrl);
+        if (failNextClient) {
+          failNextClient = false;
+          return Promise.reject(new Error('Invalid appId.'));
+        }
+        return create(serviceUrl, audience);
+      };
+      return factory;
+    };
+    notifier = new TeamsNotifier({ adapter, appId: '', conversations, directory: demoDirectory(), logger: silentLogger });
   });
   after(() => connector.stop());
 
@@ -75,6 +111,98 @@ describe('TeamsNotifier', () => {
     expect(connector.calls.slice(before).map((c) => c.method)).to.deep.equal(['PUT']);
   });
 
+  it('makes one connector client per service URL and reuses it for every send', async () => {
+    const notifierOf = (conversations: ConversationService) =>
+      new TeamsNotifier({ adapter, appId: '', conversations, directory: demoDirectory(), logger: silentLogger });
+    const conversations = new ConversationService({ store: new MemoryStore({ indexes: INDEXES }), logger: silentLogger, now: () => new Date() });
+    const other = await startConnector();
+    try {
+      for (const [id, serviceUrl] of [['x', connector.url], ['y', connector.url], ['z', other.url]] as const)
+        await conversations.remember({ id, kind: 'personal', reference: { channelId: 'msteams', serviceUrl, conversation: { id }, bot: { id: 'bot' } } });
+      const fresh = notifierOf(conversations);
+      const post = (id: string, conversationId: string) =>
+        newOutboxItem({ id, op: 'post', target: { conversationId }, payload: { kind: 'text', text: id } }, new Date());
+      clientsMade.length = 0;
+      // The first sends race for the client: still one.
+      await Promise.all([post('x1', 'x'), post('y1', 'y'), post('x2', 'x')].map((i) => fresh.send(i)));
+      for (let n = 0; n < 5; n++) await fresh.send(post(`y-${n}`, 'y'));
+      await fresh.send(post('z1', 'z'));
+      await fresh.send(post('z2', 'z'));
+      expect(clientsMade).to.deep.equal([connector.url, other.url]);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('makes the client again on the next send when it could not be made', async () => {
+    const conversations = new ConversationService({ store: new MemoryStore({ indexes: INDEXES }), logger: silentLogger, now: () => new Date() });
+    await conversations.remember({ id: 'w', kind: 'personal', reference: { channelId: 'msteams', serviceUrl: connector.url, conversation: { id: 'w' }, bot: { id: 'bot' } } });
+    const fresh = new TeamsNotifier({ adapter, appId: '', conversations, directory: demoDirectory(), logger: silentLogger });
+    const post = (id: string) => newOutboxItem({ id, op: 'post', target: { conversationId: 'w' }, payload: { kind: 'text', text: id } }, new Date());
+    clientsMade.length = 0;
+    failNextClient = true;
+    const err = await fresh.send(post('w1')).then(() => 'delivered', (e: unknown) => e);
+    expect(err).to.be.instanceOf(DeliveryError).and.include({ permanent: false, message: 'Invalid appId.' });
+    expect((await fresh.send(post('w2'))).activityId).to.match(/^activity-/);
+    await fresh.send(post('w3'));
+    expect(clientsMade).to.have.length(2);
+  });
+
+  it('sends what TurnContext would send: the bot to the user, in the conversation, with the locale', async () => {
+    const post = newOutboxItem({ id: 'p1', op: 'post', target: { conversationId: CHANNEL }, payload: { kind: 'text', text: 'new thread' } }, new Date());
+    const before = connector.calls.length;
+    const { activityId } = await notifier.send(post);
+    const [call] = connector.calls.slice(before);
+    expect(call).to.include({ method: 'POST', path: `/v3/conversations/${encodeURIComponent(CHANNEL)}/activities` });
+    expect(call!.body).to.deep.include({
+      type: 'message',
+      text: 'new thread',
+      channelId: 'msteams',
+      serviceUrl: connector.url,
+      locale: 'en-GB',
+      from: { id: '28:bot', name: 'F&O Support' },
+      recipient: { id: 'user-id-0', name: 'Alex Wilber' },
+      conversation: { id: CHANNEL, conversationType: 'channel', isGroup: true, tenantId: 'tenant-1' },
+      channelData: { outboxItemId: 'p1' },
+    });
+    expect(call!.body).not.to.have.any.keys('replyToId', 'id');
+    expect(activityId).to.match(/^activity-/);
+  });
+
+  it('replies in a channel thread: to its root, in the conversation ";messageid=<root>"', async () => {
+    const reply = newOutboxItem(
+      { id: 'r1', op: 'reply', target: { conversationId: CHANNEL, threadId: '1711111111111' }, payload: { kind: 'text', text: 'in the thread' } },
+      new Date(),
+    );
+    const before = connector.calls.length;
+    const { activityId } = await notifier.send(reply);
+    const [call] = connector.calls.slice(before);
+    const thread = `${CHANNEL};messageid=1711111111111`;
+    expect(call).to.include({ method: 'POST', path: `/v3/conversations/${encodeURIComponent(thread)}/activities/1711111111111` });
+    expect(call!.body).to.deep.include({ replyToId: '1711111111111', conversation: { id: thread, conversationType: 'channel', isGroup: true, tenantId: 'tenant-1' } });
+    expect(activityId).to.match(/^activity-/);
+  });
+
+  it('updates the message named for everyone and returns its id', async () => {
+    const update = newOutboxItem(
+      { id: 'u1', op: 'update', target: { conversationId: CHANNEL, activityId: 'activity-7' }, payload: { kind: 'text', text: 'changed' } },
+      new Date(),
+    );
+    const before = connector.calls.length;
+    expect(await notifier.send(update)).to.deep.equal({ activityId: 'activity-7' });
+    const [call] = connector.calls.slice(before);
+    expect(call).to.include({ method: 'PUT', path: `/v3/conversations/${encodeURIComponent(CHANNEL)}/activities/activity-7` });
+    expect(call!.body).to.deep.include({ id: 'activity-7', text: 'changed', from: { id: '28:bot', name: 'F&O Support' } });
+  });
+
+  it('refuses an update that names no activity for good, sending nothing', async () => {
+    const update = { ...item('v'), op: 'update' as const };
+    const before = connector.calls.length;
+    const err = await notifier.send(update).then(() => 'delivered', (e: unknown) => e);
+    expect(err).to.be.instanceOf(DeliveryError).and.include({ permanent: true });
+    expect(connector.calls.length).to.equal(before);
+  });
+
   it('says a conversation it cannot reach yet is a transient failure', async () => {
     const unknown = newOutboxItem({ id: 'c', op: 'post', target: { conversationId: 'nowhere' }, payload: { kind: 'text', text: 'x' } }, new Date());
     try {
@@ -87,21 +215,15 @@ describe('TeamsNotifier', () => {
 });
 
 describe('removeRetryPolicy', () => {
-  it('takes only the retry policy out of a proactive turn’s connector client: token signing stays', async () => {
+  it('takes only the retry policy out of the connector client the notifier keeps: token signing stays', async () => {
     const appId = '00000000-0000-0000-0000-0000000000b7';
     const adapter = createAdapter(loadConfig({ MicrosoftAppId: appId, MicrosoftAppPassword: 'secret' }), silentLogger);
-    const reference = { channelId: 'msteams', serviceUrl: 'http://127.0.0.1:9/', conversation: { id: 'c' }, bot: { id: appId } };
-    let before: string[] = [];
-    let after: string[] = [];
-    let removed = false;
-    await adapter.continueConversationAsync(appId, reference as never, async (context) => {
-      // The pipeline is not public in botbuilder's types: read it as removeRetryPolicy does.
-      const client = context.turnState.get(adapter.ConnectorClientKey);
-      const names = (): string[] => client.client.pipeline.getOrderedPolicies().map((p: { name: string }) => p.name);
-      before = names();
-      removed = removeRetryPolicy(client);
-      after = names();
-    });
+    const client = await adapter.connectorClientFor(appId, 'http://127.0.0.1:9/');
+    // The pipeline is not public in botbuilder's types: read it as removeRetryPolicy does.
+    const names = (): string[] => (client as any).client.pipeline.getOrderedPolicies().map((p: { name: string }) => p.name);
+    const before = names();
+    const removed = removeRetryPolicy(client);
+    const after = names();
     expect(removed).to.equal(true);
     expect(before).to.include('defaultRetryPolicy');
     expect(after).to.deep.equal(before.filter((n) => n !== 'defaultRetryPolicy'));
@@ -111,6 +233,53 @@ describe('removeRetryPolicy', () => {
   it('says false for a client it cannot change', () => {
     expect(removeRetryPolicy(undefined)).to.equal(false);
     expect(removeRetryPolicy({ client: {} })).to.equal(false);
+  });
+});
+
+describe('TeamsNotifier with an app id', () => {
+  // Offline: MSAL's client application stands in for Microsoft Entra ID, and botbuilder's own
+  // credentials (MsalAppCredentials: token cache, refresh 5 minutes before expiry) sign requests.
+  const appId = '00000000-0000-0000-0000-00000000a11d'; // botbuilder caches tokens per app id: one for this test only
+  const MARGIN_MS = 5 * 60_000; // botbuilder refreshes this long before a token expires
+
+  it('signs every request of its kept connector client with the bot’s current token', async () => {
+    const tokenRequests: { scopes: string[] }[] = [];
+    let lifetimeMs = MARGIN_MS + 60_000;
+    const msal = {
+      acquireTokenByClientCredential: async (request: { scopes: string[] }) => {
+        tokenRequests.push(request);
+        return { accessToken: `token-${tokenRequests.length}`, expiresOn: new Date(Date.now() + lifetimeMs) };
+      },
+    };
+    const auth = new ConfigurationBotFrameworkAuthentication({ MicrosoftAppId: appId }, new MsalServiceClientCredentialsFactory(appId, msal as never));
+    const adapter = new SupportAdapter(auth, silentLogger);
+    const seen: (string | undefined)[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      req.resume().on('end', () => {
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: `activity-${seen.length}` }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const serviceUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      const conversations = new ConversationService({ store: new MemoryStore({ indexes: INDEXES }), logger: silentLogger, now: () => new Date() });
+      await conversations.remember({ id: 'c', kind: 'personal', reference: { channelId: 'msteams', serviceUrl, conversation: { id: 'c' }, bot: { id: appId } } });
+      const notifier = new TeamsNotifier({ adapter, appId, conversations, directory: demoDirectory(), logger: silentLogger });
+      const post = (id: string) => newOutboxItem({ id, op: 'post', target: { conversationId: 'c' }, payload: { kind: 'text', text: id } }, new Date());
+      lifetimeMs = MARGIN_MS + 300; // the first token is good for 0.3 s
+      await notifier.send(post('a'));
+      await notifier.send(post('b'));
+      await new Promise((r) => setTimeout(r, 400));
+      lifetimeMs = MARGIN_MS + 60_000;
+      await notifier.send(post('c'));
+      expect(seen).to.deep.equal(['Bearer token-1', 'Bearer token-1', 'Bearer token-2']);
+      expect(tokenRequests.map((r) => r.scopes)).to.deep.equal([['https://api.botframework.com/.default'], ['https://api.botframework.com/.default']]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
 
