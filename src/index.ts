@@ -240,7 +240,13 @@ export async function runUntilSignal(start: () => Promise<Pick<Running, 'stop' |
     process.on(signal, () => {
       if (signalled) return;
       signalled = true;
-      running.logger.info({ signal }, 'stopping');
+      // Memory as the process ends its life: what it held (heap used) against what it kept (RSS).
+      const mb = (n: number) => Math.round(n / 1024 / 1024);
+      const m = process.memoryUsage();
+      running.logger.info(
+        { signal, rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external) },
+        'stopping',
+      );
       running.stop().then(
         () => process.exit(0),
         (err: unknown) => {
