@@ -9,6 +9,7 @@ import { FileLayout, shardOf } from '../../src/store/fileLayout.js';
 import { StoreLockedError } from '../../src/store/lockFile.js';
 import {
   openLowdbStore,
+  type Journal,
   type LowdbStore,
   type LowdbStoreOptions,
 } from '../../src/store/lowdbStore.js';
@@ -62,6 +63,26 @@ function recordingLogger(): StoreLogger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
   const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** A real journal whose appends go through `before` first (which may throw instead). */
+function watchedJournal(
+  before: (text: string, path: string) => void | Promise<void>,
+): (path: string) => Promise<Journal> {
+  return async (path) => {
+    const journal = await WalWriter.open(path);
+    return {
+      get size() {
+        return journal.size;
+      },
+      append: async (text: string) => {
+        await before(text, path);
+        await journal.append(text);
+      },
+      truncate: (size: number) => journal.truncate(size),
+      close: () => journal.close(),
+    };
+  };
 }
 
 const put = (store: LowdbStore, id: string, value: unknown, collection = 'tickets') =>
@@ -135,20 +156,9 @@ describe('lowdbStore', () => {
     it('commits batches that arrive together with one journal append, each checked in order', async () => {
       const appends: number[] = [];
       const store = await openStore({
-        openJournal: async (path) => {
-          const journal = await WalWriter.open(path);
-          return {
-            get size() {
-              return journal.size;
-            },
-            append: (text: string) => {
-              appends.push(text.split('\n').length - 1);
-              return journal.append(text);
-            },
-            truncate: (size: number) => journal.truncate(size),
-            close: () => journal.close(),
-          };
-        },
+        openJournal: watchedJournal((text) => {
+          appends.push(text.split('\n').length - 1);
+        }),
       });
       const [base] = await put(store, 'shared', { title: 'base' });
       appends.length = 0;
@@ -390,27 +400,13 @@ describe('lowdbStore', () => {
     it('rejects the batches of a failed journal append with StoreUnavailableError and applies none of them', async () => {
       let failNext = 0;
       const store = await openStore({
-        openJournal: async (path) => {
-          const journal = await WalWriter.open(path);
-          return {
-            get size() {
-              return journal.size;
-            },
-            append: async (text: string) => {
-              if (failNext > 0) {
-                failNext -= 1;
-                // Half a record reaches the file, as when the disk fills up mid-write.
-                await appendFile(path, text.slice(0, Math.ceil(text.length / 2)));
-                throw Object.assign(new Error('no space left on device'), {
-                  code: 'ENOSPC',
-                });
-              }
-              await journal.append(text);
-            },
-            truncate: (size: number) => journal.truncate(size),
-            close: () => journal.close(),
-          };
-        },
+        openJournal: watchedJournal(async (text, path) => {
+          if (failNext === 0) return;
+          failNext -= 1;
+          // Half a record reaches the file, as when the disk fills up mid-write.
+          await appendFile(path, text.slice(0, Math.ceil(text.length / 2)));
+          throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+        }),
       });
       const [okETag] = await put(store, 'ok', {
         title: 'before',
