@@ -2,6 +2,7 @@
 // fdatasynced; only then are document files touched. After a crash, open() replays the records,
 // so a batch is either fully there or (if its line is torn) not there at all.
 
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -103,22 +104,33 @@ function isWalOp(op: unknown): op is WalOp {
   return o.d === 1 || (typeof o.e === 'string' && 'v' in o);
 }
 
+// Where the system has O_DSYNC (Linux, macOS), the journal is opened with it: a write returns once
+// its data is on disk, as write + fdatasync would, in one call to the thread pool instead of two.
+// Under load each call also waits its turn on the busy event loop, so this halves that wait.
+const DSYNC = constants.O_DSYNC;
+const APPEND_DSYNC =
+  DSYNC === undefined
+    ? undefined
+    : constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | DSYNC;
+
 /** An open journal file that appends whole records durably. */
 export class WalWriter {
   private constructor(
     private readonly fh: FileHandle,
     readonly path: string,
     private bytes: number,
+    /** Writes are durable on return (O_DSYNC): no separate fdatasync. */
+    private readonly syncedWrites: boolean,
   ) {}
 
   /** Opens (creating if needed) a journal file and makes its directory entry durable. */
   static async open(path: string): Promise<WalWriter> {
-    const fh = await open(path, 'a');
+    const fh = await open(path, APPEND_DSYNC ?? 'a');
     try {
       const { size } = await fh.stat();
       await fh.sync();
       await fsyncPath(dirname(path));
-      return new WalWriter(fh, path, size);
+      return new WalWriter(fh, path, size, APPEND_DSYNC !== undefined);
     } catch (err) {
       await fh.close();
       throw err;
@@ -138,7 +150,7 @@ export class WalWriter {
       const { bytesWritten } = await this.fh.write(buf, written, buf.length - written);
       written += bytesWritten;
     }
-    await this.fh.datasync();
+    if (!this.syncedWrites) await this.fh.datasync();
     this.bytes += buf.length;
   }
 
