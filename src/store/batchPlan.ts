@@ -30,9 +30,16 @@ export function docKey(collection: string, id: string): string {
   return `${collection.length}:${collection}/${id}`;
 }
 
-/** A fresh eTag: random so that it never repeats across restarts (a counter would). */
+// eTags: 72 random bits drawn once per process, then a counter. Never repeated across restarts
+// (a bare counter would be), and without a call into the system's random source per document
+// version, which showed in the profiles of write-heavy turns.
+const ETAG_PREFIX = randomBytes(9).toString('base64url');
+let eTagCount = 0;
+
+/** A fresh eTag, unique across processes and restarts. */
 export function newETag(): string {
-  return randomBytes(9).toString('base64url');
+  eTagCount += 1;
+  return `${ETAG_PREFIX}${eTagCount.toString(36)}`;
 }
 
 /**
