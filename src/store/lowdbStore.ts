@@ -12,11 +12,12 @@
 //
 // A write is committed by the journal alone. Batches that arrive while the journal is busy wait
 // and are then planned together, in order (each checked against the state the earlier ones leave),
-// appended as one line each and fdatasynced once (group commit). From then on the batch survives
-// kill -9 and power loss; the in-memory table, the cache and the map of unflushed documents are
-// updated at once, synchronously, and the writers are answered. A background flusher then writes
-// each changed document's *latest* version to its file through lowdb (temp file + rename, not
-// fsynced): a document written three times in a row costs one file write. Reads look at the
+// appended as one line each and made durable once (group commit; see wal.ts). From then on the
+// batch survives kill -9 and power loss; the in-memory table, the cache and the map of unflushed
+// documents are updated at once, synchronously, and the writers are answered. A background
+// flusher then writes each changed document's *latest* version to its file through lowdb (temp
+// file + rename, not fsynced) once that version is flushDelayMs old: a document written three
+// times in a row costs one file write. Reads look at the
 // unflushed map first, so they never see a file older than the table. Once the journal passes a
 // size, a checkpoint starts a new journal file, waits until every document committed before it is
 // flushed, fsyncs those files, writes the snapshot and deletes the old journal files; it runs
@@ -77,8 +78,9 @@ export interface LowdbStoreOptions {
    */
   maxUnflushed?: number;
   /**
-   * How long the flusher lets changes gather before writing a round of files (default 25 ms): a
-   * document changed again meanwhile is written once, at its latest version.
+   * How old a committed version must be before the flusher writes its file (default 250 ms): a
+   * document changed again meanwhile is written once, at its latest version. The journal already
+   * holds it, so waiting costs memory (bounded by maxUnflushed), not durability.
    */
   flushDelayMs?: number;
   /** Opens a journal file (default: WalWriter.open). For tests that need a failing journal. */
@@ -99,6 +101,8 @@ interface Unflushed {
   json: string | null;
   /** Commit order: a checkpoint waits for every version up to the journal cut. */
   seq: number;
+  /** When it was committed (performance.now()): it is written once it is flushDelayMs old. */
+  at: number;
 }
 
 /** A write() waiting for the journal. */
@@ -111,7 +115,7 @@ interface PendingBatch {
 const DEFAULT_CACHE = 2_000;
 const DEFAULT_CHECKPOINT_BYTES = 4 * 1024 * 1024;
 const DEFAULT_MAX_UNFLUSHED = 10_000;
-const DEFAULT_FLUSH_DELAY_MS = 25;
+const DEFAULT_FLUSH_DELAY_MS = 250;
 // Batches that share one journal append and fdatasync, at most.
 const MAX_GROUP = 256;
 // Parallel reads/fsyncs: enough to keep the disk busy without running out of file descriptors.
@@ -141,8 +145,17 @@ export class LowdbStore implements Store {
   private waiting: PendingBatch[] = [];
   /** The loop that commits waiting batches, while it runs. */
   private committing: Promise<void> | undefined;
-  /** Committed versions not yet in their files, by docKey: readers look here first. */
+  /**
+   * Committed versions not yet in their files, by docKey, in commit order (a new version moves its
+   * document to the end): readers look here first, the flusher takes the oldest.
+   */
   private readonly unflushed = new Map<string, Unflushed>();
+  /** Versions up to this seq are written at once, whatever their age (flushed(), close()). */
+  private flushTarget = 0;
+  /** Ends the flusher's wait for the oldest version to age, when someone needs files now. */
+  private wakeFlusher: (() => void) | undefined;
+  /** True while the flusher is writing a round of files (not while it waits). */
+  private writingRound = false;
   private seq = 0;
   /** Since open, for the log at close: what group commit and the flusher saved. */
   private readonly stats = {
@@ -399,10 +412,13 @@ export class LowdbStore implements Store {
 
   /** Makes the in-memory state match a committed batch. Synchronous on purpose. */
   private apply(plan: readonly PlannedOp[]): void {
+    const at = performance.now();
     for (const op of plan) {
       const key = docKey(op.collection, op.id);
       this.seq += 1;
       this.stats.versions += 1;
+      // Deleted first so that the map stays in commit order.
+      this.unflushed.delete(key);
       if (op.kind === 'put') {
         this.table.set(op.collection, op.id, { eTag: op.eTag, keys: op.keys });
         this.cache.set(key, { eTag: op.eTag, json: op.json });
@@ -412,6 +428,7 @@ export class LowdbStore implements Store {
           eTag: op.eTag,
           json: op.json,
           seq: this.seq,
+          at,
         });
       } else {
         this.table.delete(op.collection, op.id);
@@ -422,9 +439,11 @@ export class LowdbStore implements Store {
           eTag: '',
           json: null,
           seq: this.seq,
+          at,
         });
       }
     }
+    if (this.pressed()) this.wakeFlusher?.();
   }
 
   /**
@@ -466,25 +485,56 @@ export class LowdbStore implements Store {
     });
   }
 
-  /** Writes unflushed documents to their files, a round at a time, retrying failures. */
+  /** Past half of maxUnflushed the flusher writes everything at once, young or not. */
+  private pressed(): boolean {
+    return this.unflushed.size >= this.maxUnflushed / 2;
+  }
+
+  /**
+   * The versions due now, oldest first: those flushDelayMs old, those someone waits for
+   * (flushTarget), or all of them when memory is short or the store is closing.
+   */
+  private dueRound(): Unflushed[] {
+    const all = this.stopping || this.pressed();
+    const cutoff = performance.now() - this.flushDelayMs;
+    const round: Unflushed[] = [];
+    for (const item of this.unflushed.values()) {
+      if (!all && item.at > cutoff && item.seq > this.flushTarget) break;
+      round.push(item);
+    }
+    return round;
+  }
+
+  /** Waits until the oldest unflushed version is due, or until wakeFlusher() is called. */
+  private async untilDue(): Promise<void> {
+    const oldest = this.unflushed.values().next().value as Unflushed | undefined;
+    if (!oldest || this.dueRound().length > 0) return;
+    const ms = oldest.at + this.flushDelayMs - performance.now();
+    await new Promise<void>((done) => {
+      const timer = setTimeout(done, Math.max(1, ms));
+      this.wakeFlusher = () => {
+        clearTimeout(timer);
+        done();
+      };
+    });
+    this.wakeFlusher = undefined;
+  }
+
+  /**
+   * Writes unflushed documents to their files as they come due, a round at a time, retrying
+   * failures. Each document's latest version is written: a draft that moves through four steps
+   * within flushDelayMs, or an outbox item sent as soon as it is enqueued, costs one file write.
+   */
   private async flushLoop(): Promise<void> {
     let retryMs = 0;
     while (this.unflushed.size > 0) {
       if (retryMs > 0) await sleep(retryMs);
-      // A short wait lets a document's next versions (a draft's next step, an outbox item going
-      // from pending to sent) replace this one before any is written; not when memory is short
-      // or someone waits for the files.
-      else if (
-        this.flushDelayMs > 0 &&
-        this.roundWaiters.length === 0 &&
-        !this.stopping &&
-        this.unflushed.size < this.maxUnflushed / 2
-      ) {
-        await sleep(this.flushDelayMs);
-      }
-      const round = [...this.unflushed.values()];
+      else await this.untilDue();
+      const round = this.dueRound();
+      if (round.length === 0) continue;
       const failures: unknown[] = [];
       const behind = round.length > this.maxUnflushed / 10;
+      this.writingRound = true;
       await mapLimit(round, behind ? FLUSH_CONCURRENCY_BEHIND : FLUSH_CONCURRENCY, async (item) => {
         try {
           await this.flushOne(item);
@@ -492,6 +542,7 @@ export class LowdbStore implements Store {
           failures.push(err);
         }
       });
+      this.writingRound = false;
       const waiters = this.roundWaiters;
       this.roundWaiters = [];
       for (const done of waiters) done(failures.length);
@@ -530,6 +581,12 @@ export class LowdbStore implements Store {
     if (this.unflushed.get(key) === item) this.unflushed.delete(key);
   }
 
+  /** Makes the flusher write every version up to `seq` without waiting for it to age. */
+  private hurry(seq: number): void {
+    this.flushTarget = Math.max(this.flushTarget, seq);
+    this.wakeFlusher?.();
+  }
+
   /** Resolves at the end of the flusher's next (or current) round with its failure count. */
   private nextRound(): Promise<number> {
     if (!this.flushing && this.unflushed.size === 0) return Promise.resolve(0);
@@ -542,13 +599,16 @@ export class LowdbStore implements Store {
   /**
    * Waits until every version committed up to `seq` is in its file, and no round that began
    * before is still writing. Throws if a round fails while some of them are still unwritten.
+   * With `now`, those versions are written at once; without, as they come due (a checkpoint).
    */
-  private async flushThrough(seq: number): Promise<void> {
+  private async flushThrough(seq: number, now = true): Promise<void> {
+    if (now) this.hurry(seq);
+    // The map is in commit order: the first version is the oldest.
     const behind = () => {
-      for (const item of this.unflushed.values()) if (item.seq <= seq) return true;
-      return false;
+      const oldest = this.unflushed.values().next().value as Unflushed | undefined;
+      return oldest !== undefined && oldest.seq <= seq;
     };
-    if (this.flushing) await this.nextRound();
+    if (this.writingRound) await this.nextRound();
     while (behind()) {
       const failed = await this.nextRound();
       if (failed > 0 && behind()) {
@@ -601,7 +661,7 @@ export class LowdbStore implements Store {
     const entries = this.table.capture();
     this.checkpointing = previous
       .close()
-      .then(() => this.flushThrough(cutSeq))
+      .then(() => this.flushThrough(cutSeq, false))
       .then(() => this.checkpoint(entries, gen))
       .catch((err: unknown) => {
         // Nothing is lost: the old journal files stay until a later checkpoint covers them.
@@ -794,6 +854,7 @@ export class LowdbStore implements Store {
 
   private async shutdown(): Promise<void> {
     while (this.committing) await this.committing;
+    this.hurry(this.seq);
     await this.checkpointing;
     // From here a failed flush round is not retried: the journal keeps what it could not write.
     this.stopping = true;

@@ -200,6 +200,32 @@ describe('lowdbStore', () => {
         value: { step: 19 },
       });
     });
+    it('writes a version only once it is flushDelayMs old, so that later versions replace it first', async () => {
+      const logger = recordingLogger();
+      const store = await openStore({ flushDelayMs: 60_000, logger });
+      // Three commits, one after the other: three journal appends, no file yet.
+      await put(store, 'D-2', { step: 1 }, 'drafts');
+      await put(store, 'D-2', { step: 2 }, 'drafts');
+      const [eTag] = await put(store, 'D-2', { step: 3 }, 'drafts');
+      await new Promise((done) => setTimeout(done, 50));
+      expect(existsSync(layout.docFile('drafts', 'D-2'))).to.equal(false);
+      expect((await store.get('drafts', 'D-2'))?.value).to.deep.equal({ step: 3 });
+      // flushed() does not wait for the age: the latest version is written at once.
+      await store.flushed();
+      expect(JSON.parse(await readFile(layout.docFile('drafts', 'D-2'), 'utf8')).eTag).to.equal(eTag);
+      await store.close();
+      const closed = logger.lines.find((l) => l.msg === 'store closed')?.obj as Record<string, number>;
+      expect(closed.versions).to.equal(3);
+      expect(closed.filesWritten).to.equal(1);
+    });
+
+    it('writes young versions at once when the unflushed documents reach half of maxUnflushed', async () => {
+      const store = await openStore({ flushDelayMs: 60_000, maxUnflushed: 4 });
+      for (let i = 0; i < 10; i += 1) await put(store, `T-${i}`, { i });
+      // Writers were never held for a minute, and the older documents are in their files.
+      expect(existsSync(layout.docFile('tickets', 'T-0'))).to.equal(true);
+      expect(await store.count('tickets')).to.equal(10);
+    });
   });
 
   describe('crash recovery', () => {
