@@ -34,8 +34,48 @@ const IncomingActivity = z
   })
   .loose();
 
+type ClaimsIdentity = Parameters<ConfigurationBotFrameworkAuthentication['createUserTokenClient']>[0];
+type UserTokenClient = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication['createUserTokenClient']>>;
+type AuthenticateRequestResult = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication['authenticateRequest']>>;
+
+// botbuilder makes a new ConnectorClient and UserTokenClient for every incoming turn, each with its
+// own HTTP pipeline: about 6 % of the CPU of a turn in the profiles. Their state is only the
+// credentials, which depend on the bot's app id and the audience, and the service URL, so one of
+// each per (identity, audience, service URL) serves every turn. A few service URLs exist per cloud;
+// the bound only guards against a flood of made-up ones.
+const MAX_CACHED_CLIENTS = 64;
+
+/** Keeps one promise per key; a rejected one is dropped so that the next call tries again. */
+function cached<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let hit = cache.get(key);
+  if (!hit) {
+    if (cache.size >= MAX_CACHED_CLIENTS) cache.clear();
+    hit = make();
+    cache.set(key, hit);
+    hit.catch(() => cache.delete(key));
+  }
+  return hit;
+}
+
+/** The claims the credentials depend on: who the caller says the bot is (see getAppIdFromClaims). */
+function identityKey(identity: ClaimsIdentity): string {
+  return ['ver', 'appid', 'azp', 'aud'].map((type) => identity.getClaimValue(type) ?? '').join('|');
+}
+
+/** The configured authentication, with one user-token client per identity instead of one per turn. */
+export class CachingBotFrameworkAuthentication extends ConfigurationBotFrameworkAuthentication {
+  private readonly userTokenClients = new Map<string, Promise<UserTokenClient>>();
+
+  override createUserTokenClient(identity: ClaimsIdentity): Promise<UserTokenClient> {
+    return cached(this.userTokenClients, identityKey(identity), () => super.createUserTokenClient(identity));
+  }
+}
+
 /** CloudAdapter whose failures map to proper HTTP answers: 400 bad body, 401 bad token. */
 export class SupportAdapter extends CloudAdapter {
+  /** Connector clients of incoming turns (see MAX_CACHED_CLIENTS); proactive sends keep their own. */
+  private readonly turnClients = new Map<string, Promise<ConnectorClient>>();
+
   constructor(
     readonly auth: ConfigurationBotFrameworkAuthentication,
     private readonly log: Logger,
@@ -63,6 +103,20 @@ export class SupportAdapter extends CloudAdapter {
    */
   connectorClientFor(botAppId: string, serviceUrl: string): Promise<ConnectorClient> {
     return this.auth.createConnectorFactory(this.createClaimsIdentity(botAppId)).create(serviceUrl);
+  }
+
+  /** The request's result with a connector factory that reuses the clients of earlier turns. */
+  private withCachedClients(result: AuthenticateRequestResult): AuthenticateRequestResult {
+    const factory = result.connectorFactory;
+    if (!factory) return result;
+    const identity = identityKey(result.claimsIdentity);
+    return {
+      ...result,
+      connectorFactory: {
+        create: (serviceUrl: string, audience?: string) =>
+          cached(this.turnClients, `${identity}\n${audience ?? ''}\n${serviceUrl}`, () => factory.create(serviceUrl, audience)),
+      },
+    };
   }
 
   /** Authenticates, then runs one turn. Used by the HTTP route; returns the invoke response. */
@@ -95,13 +149,13 @@ export class SupportAdapter extends CloudAdapter {
       this.log.warn({ reason: (err as Error).message }, 'rejected an unauthenticated request');
       return { status: 401, body: { error: 'unauthorized' } };
     }
-    const invokeResponse = await this.processActivity(authResult, activity, logic);
+    const invokeResponse = await this.processActivity(this.withCachedClients(authResult), activity, logic);
     return { status: invokeResponse?.status ?? 200, body: invokeResponse?.body };
   }
 }
 
 export function createAdapter(config: Config, logger: Logger, extra: Partial<ConfigurationBotFrameworkAuthenticationOptions> = {}): SupportAdapter {
-  const auth = new ConfigurationBotFrameworkAuthentication({
+  const auth = new CachingBotFrameworkAuthentication({
     MicrosoftAppId: config.MicrosoftAppId,
     MicrosoftAppPassword: config.MicrosoftAppPassword,
     MicrosoftAppType: config.MicrosoftAppType,
