@@ -13,7 +13,8 @@
 // Env: BENCH_QUICK=1 shortens every run (for working on the benchmark itself, not for figures);
 // BENCH_CPU_PROF=<dir> runs each bot with --cpu-prof into that folder; BENCH_KEEP=1 keeps the temp
 // folder (the bots' logs) instead of deleting it; BENCH_SECTIONS=1,5 runs only those sections and
-// writes their report to a temp file, leaving BENCHMARKS.md alone.
+// writes their report to a temp file, leaving BENCHMARKS.md alone; BENCH_NODE_ARGS='--flag …' adds
+// node options to every bot (to try a V8 setting).
 
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -78,7 +79,10 @@ async function startBot(dataDir: string, name: string): Promise<Server> {
       logFile: path.join(work, `${name}.log`),
       // One folder per bot: node names each thread's profile itself (the tsx loader has a thread of
       // its own; a fixed --cpu-prof-name would let it overwrite the main thread's profile).
-      nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof, name)}`] : [],
+      nodeArgs: [
+        ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof, name)}`] : []),
+        ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ],
     });
   const first = await start();
   if (!storeWasRebuilt(name)) return first;
