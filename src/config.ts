@@ -27,6 +27,11 @@ const Env = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   // Seconds SIGTERM waits for in-flight turns and writes before exiting anyway.
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
+  // How far V8 lets the heap grow past the live data after each full collection, in per cent (the
+  // bot's own process only). V8's own policy lets it grow up to 4x under load and keeps that
+  // memory; 20 held the bot under 300 MB after a load benchmark at 50,000 tickets (BENCHMARKS.md).
+  // 0: V8's own policy.
+  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(20),
   // Where the Incidents tab's Teams SSO tokens get their signing keys (with MicrosoftAppId set).
   TEAMS_SSO_OPENID_METADATA_URL: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),

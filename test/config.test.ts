@@ -16,6 +16,7 @@ describe('config', () => {
     ['an app id without a password', { MicrosoftAppId: 'abc' }, /MicrosoftAppPassword is required/],
     ['single tenant without a tenant id', { MicrosoftAppId: 'abc', MicrosoftAppPassword: 'x', MicrosoftAppType: 'SingleTenant' }, /MicrosoftAppTenantId/],
     ['an unknown app type', { MicrosoftAppType: 'Whatever' }, /MicrosoftAppType/],
+    ['a negative heap growth', { HEAP_GROWING_PERCENT: '-5' }, /HEAP_GROWING_PERCENT/],
   ];
   for (const [name, env, re] of bad)
     it(`rejects ${name}, naming the variable`, () => {
