@@ -1,7 +1,7 @@
-import type { SearchOptions, SearchResult } from 'minisearch';
+import type { Query, SearchOptions } from 'minisearch';
 import { z } from 'zod';
 import { MAX_QUERY_CHARS, parseQuery, toMiniSearchQuery } from './issueQuery.js';
-import { KbIndex, type Reach } from './kbIndex.js';
+import { type AmongOptions, KbIndex, type Reach } from './kbIndex.js';
 import { IssueStatus, kbDigits, type KnownIssue } from './knownIssue.js';
 import { makeSnippet } from './snippet.js';
 import { processTerm, termsOf, tokenize } from './terms.js';
@@ -26,8 +26,11 @@ import { processTerm, termsOf, tokenize } from './terms.js';
 // entries: those holding the rarest words, which decide the top under BM25; when even the rarest
 // word is common, those holding it with the most of the next two rarest, then in both title and
 // symptoms, then the newest holding it in their title, then elsewhere; for an AND, only entries
-// holding a word of each side; the user's area first. MiniSearch still ranks the candidates with
-// every word of the query; benchSearch.ts reports how much of the exhaustive top 10 this keeps.
+// holding a word of each side; the user's area first. Below that, every entry holding a word is
+// a candidate. The candidates are ranked with every word of the query by KbIndex.searchAmong(),
+// which scores them exactly as MiniSearch would, without walking the postings of the others
+// (MiniSearch's own search() serves `exhaustive` only); benchSearch.ts reports how much of the
+// exhaustive top 10 the pruning keeps.
 
 const FIELDS = ['title', 'symptoms', 'resolution', 'kbNumber', 'area', 'category'] as const;
 const FIELD_BOOST = { title: 3, symptoms: 2, resolution: 1, kbNumber: 2, area: 1.5, category: 1 };
@@ -133,8 +136,6 @@ export class IssueSearch {
   private readonly byKbMap = new Map<string, KnownIssue>();
   private readonly areaKeys: string[];
   private readonly categoryKeys: string[];
-  /** Per-entry score multipliers of the query being run (0 skips the entry); reused. */
-  private readonly weights: Float64Array;
 
   constructor(
     entries: readonly KnownIssue[],
@@ -149,7 +150,6 @@ export class IssueSearch {
     });
     this.areaKeys = this.entries.map((e) => norm(e.area));
     this.categoryKeys = this.entries.map((e) => norm(e.category));
-    this.weights = new Float64Array(this.entries.length);
     this.index = new KbIndex({
       idField: 'id',
       fields: [...FIELDS],
@@ -202,8 +202,7 @@ export class IssueSearch {
       const candidates = options.exhaustive
         ? undefined
         : this.prune(parsed.groups, reached, options);
-      const extra = reachOptions(reach);
-      ranked = this.run(toMiniSearchQuery(parsed.groups), extra, options, candidates);
+      ranked = this.run(toMiniSearchQuery(parsed.groups), reachOptions(reach), options, candidates);
     }
     return this.finish(pinned, ranked, options);
   }
@@ -247,8 +246,8 @@ export class IssueSearch {
         .sort((a, b) => telling(b) - telling(a))
         .slice(0, MAX_SUGGEST_TERMS);
       const candidates = options.exhaustive ? undefined : this.prune([[terms]], reached, context);
-      const extra = { ...reachOptions(reach), boostTerm: (t: string) => weight.get(t) ?? 1 };
-      if (terms.length) ranked = this.run(terms.join(' '), extra, context, candidates);
+      const scoring = { ...reachOptions(reach), boostTerm: (t: string) => weight.get(t) ?? 1 };
+      if (terms.length) ranked = this.run(terms.join(' '), scoring, context, candidates);
     }
     return this.finish([...new Set(pinned)], ranked, context);
   }
@@ -278,23 +277,28 @@ export class IssueSearch {
     return out;
   }
 
-  /** The entries worth scoring, or undefined to score every match (see "Speed" above). */
+  /** The entries worth scoring: every one matching when they are few (see "Speed" above). */
   private prune(
     groups: string[][][],
     reached: ReadonlyMap<string, Reached>,
     options: IssueSearchOptions,
-  ): Set<number> | undefined {
-    let total = 0;
-    for (const r of reached.values()) total += r.volume;
-    if (total <= PRUNE.volume) return undefined;
-
+  ): Set<number> {
     const statuses = statusSet(options.status);
     const accept = statuses
       ? (n: number) => statuses.has((this.entries[n] as KnownIssue).status)
       : () => true;
+    const get = (t: string) => reached.get(t) as Reached;
+    let total = 0;
+    for (const r of reached.values()) total += r.volume;
+    if (total <= PRUNE.volume) {
+      const every = new Set<number>();
+      const terms = groups.flat(2).flatMap((t) => get(t).terms);
+      this.index.collect(terms, FIELDS, Infinity, accept, every);
+      return every;
+    }
+
     const inContext = this.contextTest(options);
     const preferred = inContext ? (n: number) => accept(n) && inContext(n) : undefined;
-    const get = (t: string) => reached.get(t) as Reached;
     const volume = (terms: readonly string[]) => terms.reduce((v, t) => v + get(t).volume, 0);
     const candidates = new Set<number>();
     const perBranch = Math.ceil(PRUNE.candidates / groups.length);
@@ -353,35 +357,33 @@ export class IssueSearch {
   }
 
   private run(
-    query: Parameters<KbIndex['search']>[0],
-    extra: SearchOptions,
+    query: Query,
+    scoring: AmongOptions,
     options: IssueSearchOptions,
     candidates: ReadonlySet<number> | undefined,
   ): Ranked[] {
     const statuses = statusSet(options.status);
     const area = norm(options.area);
     const category = norm(options.category);
-    const context = (n: number) =>
-      (area && this.areaKeys[n] === area ? CONTEXT_BOOST.area : 1) *
-      (category && this.categoryKeys[n] === category ? CONTEXT_BOOST.category : 1);
-    // MiniSearch calls boostDocument for every (entry, word) match, so it is one array read; a
-    // zero skips the entry before it is scored.
-    const weights = this.weights;
-    let boostDocument: ((n: number) => number) | undefined;
-    if (candidates) {
-      weights.fill(0);
-      for (const n of candidates) weights[n] = context(n);
-      boostDocument = (n) => weights[n] as number;
-    } else if (area || category) {
-      for (let n = 0; n < weights.length; n++) weights[n] = context(n);
-      boostDocument = (n) => weights[n] as number;
-    }
-    const filter = statuses
-      ? (r: SearchResult) => statuses.has((this.entries[r.id as number] as KnownIssue).status)
-      : undefined;
-    const results = this.index.search(query, { ...PREPARED, ...extra, boostDocument, filter });
+    const boostDocument =
+      area || category
+        ? (n: number) =>
+            (area && this.areaKeys[n] === area ? CONTEXT_BOOST.area : 1) *
+            (category && this.categoryKeys[n] === category ? CONTEXT_BOOST.category : 1)
+        : undefined;
     const limit = clampLimit(options.limit, this.defaultLimit);
-    // Room for pinned KB entries that also matched the words (finish() drops the duplicates).
+    // The candidates hold the statuses asked for already (prune). Room for pinned KB entries
+    // that also matched the words (finish() drops the duplicates).
+    const results = candidates
+      ? this.index.searchAmong(candidates, query, { ...scoring, boostDocument }, limit * 2)
+      : this.index.search(query, {
+          ...PREPARED,
+          ...scoring,
+          boostDocument,
+          filter: statuses
+            ? (r) => statuses.has((this.entries[r.id as number] as KnownIssue).status)
+            : undefined,
+        });
     return results.slice(0, limit * 2).map((r) => ({
       issue: this.entries[r.id as number] as KnownIssue,
       score: r.score,
@@ -434,7 +436,7 @@ export function buildIssueSearch(
   return new IssueSearch(entries, clampLimit(options.limit, DEFAULT_LIMIT));
 }
 
-function reachOptions(reach: (term: string) => Reach): SearchOptions {
+function reachOptions(reach: (term: string) => Reach): AmongOptions {
   return { prefix: (t) => reach(t).prefix, fuzzy: (t) => reach(t).fuzzy };
 }
 

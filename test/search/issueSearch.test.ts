@@ -5,6 +5,7 @@ import {
   IncidentDraftText,
   type IssueHit,
   type IssueSearch,
+  type IssueSearchOptions,
   IssueSearchRequest,
 } from '../../src/search/issueSearch.js';
 import { loadKb } from '../../src/search/loadKb.js';
@@ -108,6 +109,39 @@ describe('issueSearch', () => {
       for (const h of hits.slice(0, 3))
         expect(textOf(h)).to.include.members(['batch', 'stuck', 'execut']);
       expect(hits).to.have.length(10); // entries holding some of the words fill the list
+    });
+  });
+
+  describe('scoring every match (a small knowledge base)', () => {
+    // Below the pruning volume every entry holding a word is a candidate: the candidate scoring
+    // must then give exactly what MiniSearch's own (exhaustive) search gives.
+    const rows: [string, IssueSearchOptions?][] = [
+      ['posting'],
+      ['vendor invoice posting fails'],
+      ['wokflow editer'],
+      ['invoi'],
+      ['batch AND workflow OR posting invoice'],
+      ['The transactions on voucher GNJL000245 do not balance as per 3/31/2025'],
+      ['inventory close', { status: ['Resolved', 'Open'] }],
+      ['report timeout', { category: 'Platform', area: 'Printing and reports', limit: 50 }],
+    ];
+    for (const [q, options] of rows) {
+      it(`ranks as exhaustive scoring does: ${q}`, () => {
+        const hits = search.search(q, options);
+        expect(hits.length).to.be.greaterThan(0);
+        expect(hits).to.deep.equal(search.search(q, { ...options, exhaustive: true }));
+      });
+    }
+
+    it('ranks a draft’s suggestions as exhaustive scoring does', () => {
+      const draft = {
+        category: 'Finance',
+        area: 'General ledger',
+        title: 'Cannot post general journal',
+        details: 'Since this morning posting the monthly accrual journal fails for all users.',
+        errorMessage: 'The transactions on voucher GNJL000245 do not balance as per 3/31/2025.',
+      };
+      expect(search.suggest(draft)).to.deep.equal(search.suggest(draft, { exhaustive: true }));
     });
   });
 
