@@ -251,10 +251,10 @@ function limitHeapGrowth(percent: number, logger: Logger): void {
 }
 
 export async function runUntilSignal(start: () => Promise<Pick<Running, 'stop' | 'logger'>>): Promise<void> {
-  // How long callbacks waited for the event loop over the process's life: a long task shows here.
+  const running = await start();
+  // How long callbacks waited for the event loop while the bot served: a long task shows here.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
-  const running = await start();
   let signalled = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const)
     process.on(signal, () => {
