@@ -13,7 +13,7 @@ import { type PlaygroundProcess, startPlayground } from './playgroundProcess.js'
 // the Playground stops.
 
 await runUntilSignal(async () => {
-  const bot = await main();
+  const bot = await main({ ownProcess: true });
   if (!bot.config.localMode) {
     bot.logger.info('MicrosoftAppId is set: started the bot alone (no Playground).');
     return bot;
