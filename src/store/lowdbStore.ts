@@ -15,11 +15,11 @@
 // appended as one line each and made durable once (group commit; see wal.ts). From then on the
 // batch survives kill -9 and power loss; the in-memory table, the cache and the map of unflushed
 // documents are updated at once, synchronously, and the writers are answered. A background
-// flusher then writes each changed document's *latest* version to its file through lowdb (temp
-// file + rename, not fsynced) once that version is flushDelayMs old: a document written three
-// times in a row costs one file write. Reads look at the
-// unflushed map first, so they never see a file older than the table. Once the journal passes a
-// size, a checkpoint starts a new journal file, waits until every document committed before it is
+// flusher then writes each changed document's *latest* version to its file once that version is
+// flushDelayMs old, on a thread of its own (fileWriter.ts: a temp file and a rename, as lowdb
+// writes, not fsynced): a document written three times in a row costs one file write. Reads
+// look at the unflushed map first, so they never see a file older than the table. Once the
+// journal passes a size, a checkpoint starts a new journal file, waits until every document committed before it is
 // flushed, fsyncs those files, writes the snapshot and deletes the old journal files; it runs
 // beside later writes. open() loads the snapshot, replays the journal files it does not cover
 // (restoring any document file that was not written or was torn), and scans the documents only
@@ -117,7 +117,7 @@ const DEFAULT_CACHE = 2_000;
 const DEFAULT_CHECKPOINT_BYTES = 4 * 1024 * 1024;
 const DEFAULT_MAX_UNFLUSHED = 10_000;
 const DEFAULT_FLUSH_DELAY_MS = 250;
-// Batches that share one journal append and fdatasync, at most.
+// Batches that share one durable journal append, at most.
 const MAX_GROUP = 256;
 // Parallel reads/fsyncs: enough to keep the disk busy without running out of file descriptors.
 const IO_CONCURRENCY = 32;
@@ -364,7 +364,7 @@ export class LowdbStore implements Store {
 
   /**
    * Plans each batch of the group against the state the batches before it leave, appends the
-   * valid ones to the journal in one write and one fdatasync, then applies them in memory and
+   * valid ones to the journal in one durable write, then applies them in memory and
    * answers their writers. A batch that conflicts or is malformed is rejected on its own.
    */
   private async commitGroup(group: readonly PendingBatch[]): Promise<void> {
