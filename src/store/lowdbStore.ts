@@ -19,9 +19,9 @@
 // flushDelayMs old, on a thread of its own (fileWriter.ts: a temp file and a rename, as lowdb
 // writes, not fsynced): a document written three times in a row costs one file write. Reads
 // look at the unflushed map first, so they never see a file older than the table. Once the
-// journal passes a size, a checkpoint starts a new journal file, waits until every document committed before it is
-// flushed, fsyncs those files, writes the snapshot and deletes the old journal files; it runs
-// beside later writes. open() loads the snapshot, replays the journal files it does not cover
+// journal passes a size, a checkpoint starts a new journal file, waits until every document
+// committed before it is flushed, fsyncs those files, writes the snapshot and deletes the old
+// journal files; it runs beside later writes. open() loads the snapshot, replays the journal files it does not cover
 // (restoring any document file that was not written or was torn), and scans the documents only
 // when there is no usable snapshot (first open, or the index extractors changed).
 //
