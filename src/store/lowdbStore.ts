@@ -10,20 +10,20 @@
 //   wal/<gen>.log                      write-ahead journal: one fsynced line per batch (the commit)
 //   index.json                         snapshot of ids, eTags and index keys as of a journal gen
 //
-// A write is committed by the journal alone. Batches that arrive while the journal is busy wait
-// and are then planned together, in order (each checked against the state the earlier ones leave),
+// A write is committed by the journal alone. Batches that arrive while the journal is busy wait and
+// are then planned together, in order (each checked against the state the earlier ones leave),
 // appended as one line each and made durable once (group commit; see wal.ts). From then on the
 // batch survives kill -9 and power loss; the in-memory table, the cache and the map of unflushed
-// documents are updated at once, synchronously, and the writers are answered. A background
-// flusher then writes each changed document's *latest* version to its file once that version is
+// documents are updated at once, synchronously, and the writers are answered. A background flusher
+// then writes each changed document's *latest* version to its file once that version is
 // flushDelayMs old, on a thread of its own (fileWriter.ts: a temp file and a rename, as lowdb
-// writes, not fsynced): a document written three times in a row costs one file write. Reads
-// look at the unflushed map first, so they never see a file older than the table. Once the
-// journal passes a size, a checkpoint starts a new journal file, waits until every document
-// committed before it is flushed, fsyncs those files, writes the snapshot and deletes the old
-// journal files; it runs beside later writes. open() loads the snapshot, replays the journal files it does not cover
-// (restoring any document file that was not written or was torn), and scans the documents only
-// when there is no usable snapshot (first open, or the index extractors changed).
+// writes, not fsynced): a document written three times in a row costs one file write. Reads look at
+// the unflushed map first, so they never see a file older than the table. Once the journal passes a
+// size, a checkpoint starts a new journal file, waits until every document committed before it is
+// flushed, fsyncs those files, writes the snapshot and deletes the old journal files; it runs
+// beside later writes. open() loads the snapshot, replays the journal files it does not cover
+// (restoring any document file that was not written or was torn), and scans the documents only when
+// there is no usable snapshot (first open, or the index extractors changed).
 //
 // Limits: values must be JSON; a find() reads every matching document (index keys are for narrow
 // queries such as one reporter's tickets); on Windows directories cannot be fsynced.
