@@ -5,6 +5,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from '../src/seededRandom.js';
 
 export interface Delivery {
   /** Arrival, epoch ms with sub-millisecond precision. */
@@ -23,18 +24,6 @@ const PROFILES: Record<string, { name: string; email: string; aadObjectId: strin
 
 const ACTIVITIES = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?\/?$/;
 const MEMBER = /^\/v3\/conversations\/([^/]+)\/members\/([^/?]+)$/;
-
-/** mulberry32: the same seed fails the same requests, run after run. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const epochNow = () => performance.timeOrigin + performance.now();
 

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { projectRoot } from '../src/config.js';
 import { percentiles } from './stats.js';
 import { readArg, runJson } from './procs.js';
+import { seededRandom } from '../src/seededRandom.js';
 
 export interface SearchRow {
   entries: number;
@@ -58,18 +59,6 @@ interface Entry {
 
 type Generator = (count: number) => Entry[];
 
-/** mulberry32, so every run searches the same entries with the same queries. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const AREAS = ['General ledger', 'Accounts payable', 'Accounts receivable', 'Inventory management', 'Warehouse management', 'Production control', 'Master planning', 'Procurement', 'Sales and marketing', 'Project management', 'Fixed assets', 'Budgeting', 'Cash and bank management', 'Tax', 'Retail and commerce', 'System administration', 'Data management', 'Batch processing'];
 const CATEGORIES = ['Finance', 'Supply chain management', 'Commerce', 'Platform', 'Human resources', 'Project operations'];
 const NOUNS = 'invoice voucher journal posting ledger vendor customer payment batch job workflow warehouse inventory item transfer order purchase sales production route bom forecast budget asset depreciation tax settlement reconciliation export import entity package report form grid dialog number sequence dimension currency exchange rate'.split(' ');
@@ -79,7 +68,7 @@ const STATUSES = ['Resolved', 'Open', 'Workaround', 'Postponed', 'By design', 'N
 
 /** A fallback generator with Finance and Operations vocabulary (used when syntheticKb.ts is absent). */
 function fallbackGenerator(count: number): Entry[] {
-  const r = seeded(count);
+  const r = seededRandom(count);
   const pick = <T>(list: readonly T[]) => list[Math.floor(r() * list.length)]!;
   const sentence = () => `${pick(NOUNS)} ${pick(NOUNS)} ${pick(VERBS)} when the ${pick(NOUNS)} ${pick(NOUNS)} is ${pick(['posted', 'released', 'approved', 'imported', 'settled', 'confirmed'])}`;
   return Array.from({ length: count }, (_, i) => {
@@ -120,7 +109,7 @@ interface Query {
 
 /** A seeded mix of what people search: words from entries, typos, prefixes, KB numbers, drafts. */
 function queries(entries: Entry[], n: number): Query[] {
-  const r = seeded(42);
+  const r = seededRandom(42);
   const pick = <T>(list: readonly T[]) => list[Math.floor(r() * list.length)]!;
   const wordsOf = (text: string) => text.split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 2);
   const out: Query[] = [];

@@ -15,7 +15,8 @@ import type { IncidentDraftText, IssueHit, IssueSearchOptions } from './issueSea
 import type { KnownIssue } from './knownIssue.js';
 import { buildIssueSearch } from './issueSearch.js';
 import { loadKb } from './loadKb.js';
-import { SYNTHETIC_KB_START, seededRandom, syntheticKb } from './syntheticKb.js';
+import { seededRandom } from '../seededRandom.js';
+import { SYNTHETIC_KB_START, syntheticKb } from './syntheticKb.js';
 
 const QUERIES: [string, IssueSearchOptions?][] = [
   ['batch job stuck executing'],

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ISSUE_STATUSES, type IssueStatus, type KnownIssue } from './knownIssue.js';
 import { parseKb } from './loadKb.js';
+import { seededRandom } from '../seededRandom.js';
 
 // Large synthetic knowledge bases for benchmarks (1,000 / 10,000 / 50,000 entries). Entries are
 // recombined from the sentences of a real corpus (the demo knowledge base) so that word
@@ -25,18 +26,6 @@ export function demoCorpus(): KnownIssue[] {
 }
 
 export const SYNTHETIC_KB_START = 8_000_000;
-
-/** mulberry32: a small, fast, seedable PRNG (deterministic across platforms). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PREFIXES =
   'Cust Vend Invent Ledger Whs Prod Proj Sales Purch Tax Asset Budget Bank Retail Dir Sys Batch Dmf EcoRes Req'.split(

@@ -3,7 +3,8 @@ import type { Query } from 'minisearch';
 import { parseQuery, toMiniSearchQuery } from '../../src/search/issueQuery.js';
 import { type AmongOptions, KbIndex } from '../../src/search/kbIndex.js';
 import type { KnownIssue } from '../../src/search/knownIssue.js';
-import { seededRandom, syntheticKb } from '../../src/search/syntheticKb.js';
+import { seededRandom } from '../../src/seededRandom.js';
+import { syntheticKb } from '../../src/search/syntheticKb.js';
 import { processTerm, tokenize } from '../../src/search/terms.js';
 
 // searchAmong() must rank exactly as MiniSearch's own search() does when every entry but the

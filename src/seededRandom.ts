@@ -1,0 +1,15 @@
+/**
+ * mulberry32: a small, fast, seedable PRNG, the same sequence on every platform. The synthetic
+ * knowledge base, the benchmarks and the fault-injecting test connectors use it so that a run can
+ * be repeated from its seed.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
