@@ -1,61 +1,29 @@
 // Fills a store directory with generated data, fast, before the bot starts on it. The values come
-// from the product's own code (buildTicket, applyDeskAction, deskCardView, newOutboxItem,
-// deadlineOps), the files and the index snapshot from the store's own layout and serializer, so
+// from the product's own code (buildTicket, applyDeskAction, deskCardView, newOutboxItem), the
+// indexes from the ones the product opens its store with (APP_INDEXES), the files and the index snapshot from the store's own layout and serializer, so
 // the bot opens it exactly as one it wrote itself (snapshot read, no scan, no replay). Writing the
 // files directly instead of through store.write() takes seconds rather than minutes at 50,000.
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { projectRoot } from '../src/config.js';
 import { applyDeskAction, type DeskAction } from '../src/desk/deskActions.js';
 import { deskCardView, newsView } from '../src/desk/deskViews.js';
 import { type Directory, loadDirectory } from '../src/directory.js';
 import type { Ticket } from '../src/domain/ticket.js';
 import type { OutageDraft } from '../src/flows/outageFlow.js';
-import { newOutboxItem, OUTBOX_COLLECTION, OUTBOX_INDEXES } from '../src/outbox/outboxItem.js';
-import { COLLECTIONS, INDEXES } from '../src/services/collections.js';
+import { newOutboxItem, OUTBOX_COLLECTION } from '../src/outbox/outboxItem.js';
+import { APP_INDEXES } from '../src/services/appIndexes.js';
+import { COLLECTIONS } from '../src/services/collections.js';
 import { buildTicket } from '../src/services/outageService.js';
-import { DEADLINE_INDEXES, deadlineOps } from '../src/sla/deadlines.js';
 import { newETag } from '../src/store/batchPlan.js';
 import { docFileText } from '../src/store/docFile.js';
 import { FileLayout } from '../src/store/fileLayout.js';
 import { mapLimit } from '../src/store/fsUtil.js';
 import { serializeSnapshot, specFingerprint, writeSnapshot } from '../src/store/indexSnapshot.js';
 import { IndexTable } from '../src/store/indexTable.js';
-import type { IndexSpec, WriteOp } from '../src/store/store.js';
 import { DESK_CHANNEL, TENANT } from './activities.js';
-
-/**
- * The index spec the composition root opens the store with. src/index.ts composes it inline
- * (`const indexes = { ...INDEXES, ...OUTBOX_INDEXES, ... }`), so it is read from there: each spread
- * name is imported from the module src/index.ts imports it from. Should that fail, the known
- * parts; a mismatch only costs the bot a full scan at its first start (bench/run.ts then starts it
- * again, as a store it wrote itself would be).
- */
-export const APP_INDEXES: IndexSpec = await appIndexes();
-
-async function appIndexes(): Promise<IndexSpec> {
-  const fallback = { ...INDEXES, ...OUTBOX_INDEXES, ...DEADLINE_INDEXES };
-  try {
-    const source = readFileSync(path.join(projectRoot, 'src', 'index.ts'), 'utf8');
-    const names = /const indexes = \{([^}]*)\}/.exec(source)?.[1]?.match(/\.\.\.(\w+)/g)?.map((n) => n.slice(3));
-    if (!names?.length) return fallback;
-    const spec: IndexSpec = {};
-    for (const name of names) {
-      const from = new RegExp(`import\\s*\\{[^}]*\\b${name}\\b[^}]*\\}\\s*from\\s*'(\\./[^']+)'`).exec(source)?.[1];
-      if (!from) return fallback;
-      const mod = (await import(pathToFileURL(path.join(projectRoot, 'src', from)).href)) as Record<string, IndexSpec>;
-      if (!mod[name]) return fallback;
-      Object.assign(spec, mod[name]);
-    }
-    return spec;
-  } catch {
-    return fallback; // the first start will tell (see above)
-  }
-}
 
 export const DIRECTORY_FILE = path.join(projectRoot, 'config', 'directory.demo.json');
 export const FIRST_TICKET = 100001;
@@ -69,9 +37,9 @@ export interface PrefillSpec {
   now: Date;
   /** Resolved tickets (acknowledged, updated, resolved), each with its delivered desk card. */
   resolved?: number;
-  /** Open, unacknowledged tickets with their warning and escalation deadlines (due in 20-30 min). */
+  /** Open, unacknowledged tickets: their warning and escalation deadlines are due in 20-30 min. */
   open?: number;
-  /** Open, unacknowledged tickets without deadlines: targets for an acknowledgement load. */
+  /** More of the same, kept apart as the targets of an acknowledgement load. */
   ackPool?: number;
   /** One open ticket whose escalation deadline is the time this returns, asked once everything
    * else is written (and no warning), for the SLA clock. */
@@ -165,7 +133,7 @@ export async function prefill(spec: PrefillSpec): Promise<Prefilled> {
     const t = ticket(directory, seq++, k, submittedAt(k));
     openIds.push(t.id);
     openCard ??= deskCardView(t, directory, spec.now);
-    await add([COLLECTIONS.tickets, t.id, t], deskCard(t, directory, spec.now, openCard), ...deadlineOps(t.id, t.sla).map(docOf));
+    await add([COLLECTIONS.tickets, t.id, t], deskCard(t, directory, spec.now, openCard));
   }
   for (let k = 0; k < (spec.ackPool ?? 0); k++) {
     const t = ticket(directory, seq++, k, submittedAt(k));
@@ -183,8 +151,7 @@ export async function prefill(spec: PrefillSpec): Promise<Prefilled> {
     // Its warning went out already; its escalation is due at dueAt.
     const t: Ticket = { ...base, sla: { ...base.sla, dueAt: dueAt.toISOString(), warnedAt: spec.now.toISOString() } };
     dueTicketId = t.id;
-    const escalate = deadlineOps(t.id, t.sla).map(docOf).find(([, id]) => id.endsWith(':escalate'))!;
-    await add([COLLECTIONS.tickets, t.id, t], deskCard(t, directory, spec.now), escalate);
+    await add([COLLECTIONS.tickets, t.id, t], deskCard(t, directory, spec.now));
   }
   await add([COLLECTIONS.counters, 'tickets', { next: seq }]);
 
@@ -283,11 +250,6 @@ function deskCard(t: Ticket, directory: Directory, now: Date, view = deskCardVie
   );
   const sent = { ...item, status: 'sent', attempts: 1, sentAt: now.toISOString(), sentActivityId: `desk-${t.id}` };
   return [OUTBOX_COLLECTION, item.id, sent];
-}
-
-function docOf(op: WriteOp): Doc {
-  if (op.op !== 'put') throw new Error('prefill: expected a put');
-  return [op.collection, op.id, op.value];
 }
 
 /** What the bot stores when it first hears from a personal chat (bot/supportBot.ts). */

@@ -24,7 +24,8 @@ import { BenchConnector, type Delivery, epochNow } from './connector.js';
 import type { LoadResult, LoadSpec } from './loadgen.js';
 import { OUTBOX_COLLECTION } from '../src/outbox/outboxItem.js';
 import { openLowdbStore } from '../src/store/lowdbStore.js';
-import { APP_INDEXES, prefill, type Prefilled, type PrefillSpec } from './prefill.js';
+import { APP_INDEXES } from '../src/services/appIndexes.js';
+import { prefill, type Prefilled, type PrefillSpec } from './prefill.js';
 import { killAll, type Memory, runJson, type Server, startServer } from './procs.js';
 import { benchSearch, type SearchResult } from './search.js';
 
@@ -579,9 +580,9 @@ function report(parts: {
   out.push('## 2. Store size: 1,000 / 10,000 / 50,000 tickets', '');
   out.push(
     'Each size is a fresh store written before the bot starts (bench/prefill.ts: the documents come from the product\'s own ' +
-      'code: buildTicket, applyDeskAction, deadlineOps, newOutboxItem; the files and index snapshot from the store\'s own layout ' +
-      `and serializer, so the bot opens it as one it wrote itself). Per size: ${OPEN_AT_EACH_SIZE} open unacknowledged tickets with ` +
-      'their two deadlines each, the rest resolved (acknowledged, updated, resolved: 4 timeline entries); every ticket has its ' +
+      'code: buildTicket, applyDeskAction, newOutboxItem; the files and index snapshot from the store\'s own layout ' +
+      `and serializer, so the bot opens it as one it wrote itself). Per size: ${OPEN_AT_EACH_SIZE} open unacknowledged tickets (each ` +
+      'with its warning and escalation pending), the rest resolved (acknowledged, updated, resolved: 4 timeline entries); every ticket has its ' +
       'delivered desk card in the outbox; 500 reporters with their conversations. Start-up is process spawn to the first 200 ' +
       `from /healthz. RSS is the bot process's own (/proc/<pid>/status): after start-up, then now and peak right after the load, then ${SETTLE_S} s later with the bot idle (V8 gives memory back once the allocation rate drops). The load: ` +
       `the outage flow (${CONNECTIONS} connections, ${WARMUP_S} s warm-up, ${SCALE_RUN_S} s measured), then each of the ` +

@@ -10,7 +10,8 @@ import { writeHeapSnapshot } from 'node:v8';
 import path from 'node:path';
 import { main } from '../src/index.js';
 import { openLowdbStore } from '../src/store/lowdbStore.js';
-import { APP_INDEXES, prefill } from './prefill.js';
+import { APP_INDEXES } from '../src/services/appIndexes.js';
+import { prefill } from './prefill.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');

@@ -11,18 +11,17 @@ import { AttachmentFiles } from './attachments/attachmentFiles.js';
 import { TeamsSso } from './auth/teamsSso.js';
 import { DeskService } from './desk/deskService.js';
 import { Outbox, type OutboxPolicy } from './outbox/outbox.js';
-import { OUTBOX_INDEXES } from './outbox/outboxItem.js';
-import { DEADLINE_INDEXES, DeadlineScheduler } from './sla/deadlines.js';
+import { DeadlineScheduler } from './sla/deadlines.js';
 import { type Config, loadConfig } from './config.js';
 import { type Directory, loadDirectory } from './directory.js';
 import type { UserContext } from './domain/user.js';
 import { IncidentList } from './incidents/incidentList.js';
 import { createLogger, type Logger } from './logger.js';
-import { PLAN_INDEXES, PlanService } from './plans/planService.js';
+import { PlanService } from './plans/planService.js';
 import { buildIssueSearch, type IssueSearch } from './search/issueSearch.js';
 import { loadKb } from './search/loadKb.js';
 import { makeServer } from './server.js';
-import { INDEXES } from './services/collections.js';
+import { APP_INDEXES } from './services/appIndexes.js';
 import { ConversationService } from './services/conversationService.js';
 import { IncidentService } from './services/incidentService.js';
 import { OutageService } from './services/outageService.js';
@@ -30,7 +29,7 @@ import { openLowdbStore } from './store/lowdbStore.js';
 import type { Store } from './store/store.js';
 import { type Clock, systemClock } from './time.js';
 import { WebBundler } from './web/bundle.js';
-import { DIALOG_SESSION_INDEXES, DialogSessions } from './web/dialogSessions.js';
+import { DialogSessions } from './web/dialogSessions.js';
 import { incidentDraftValues } from './web/draftPrefill.js';
 import { incidentRoutes } from './web/incidentRoutes.js';
 import { searchRoutes } from './web/searchRoutes.js';
@@ -93,8 +92,7 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     { file: config.KB_FILE, entries: search.size, loadMs: Math.round(kbBuildStart - kbLoadStart), buildMs: Math.round(performance.now() - kbBuildStart) },
     'knowledge base indexed',
   );
-  const indexes = { ...INDEXES, ...OUTBOX_INDEXES, ...DEADLINE_INDEXES, ...PLAN_INDEXES, ...DIALOG_SESSION_INDEXES };
-  const opened = await openLowdbStore({ dir: config.DATA_DIR, indexes, logger: logger.child({ module: 'store' }) });
+  const opened = await openLowdbStore({ dir: config.DATA_DIR, indexes: APP_INDEXES, logger: logger.child({ module: 'store' }) });
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
 
   const desk = new DeskService({ store, directory, clock, logger: logger.child({ module: 'desk' }) });
@@ -168,7 +166,6 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     clock,
     logger,
     notifier: new TeamsNotifier({ adapter, appId: config.MicrosoftAppId, conversations, directory, logger }),
-    onSent: (item, result) => desk.onSent(item, result),
     onPermanentFailure: (item, error) => desk.onPermanentFailure(item, error),
     ...(options.outboxPolicy ? { policy: options.outboxPolicy } : {}),
   });
@@ -176,9 +173,9 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     store,
     clock,
     logger: logger.child({ module: 'sla' }),
-    handle: (d, eTag) => desk.onDeadline(d, eTag),
+    handle: (d) => desk.onDeadline(d),
   });
-  desk.setHooks({ wakeOutbox: (ids) => outbox.wake(ids), deadlinesAdded: (d) => deadlines.added(d) });
+  desk.setHooks({ wakeOutbox: (ids) => outbox.wake(ids), deadlinesChanged: (id, pending) => deadlines.track(id, pending) });
   await outbox.start();
   await deadlines.start();
   const app = makeServer({

@@ -1,12 +1,11 @@
 import type { Directory } from '../directory.js';
-import type { Person, Ticket } from '../domain/ticket.js';
+import { type Deadline, pendingDeadlines, type Person, type Ticket } from '../domain/ticket.js';
 import type { UserContext } from '../domain/user.js';
 import { messageView, type View } from '../flows/views.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryError } from '../outbox/notifier.js';
 import { enqueuedIds, enqueueOps, newOutboxItem, type OutboxItem, type OutboxItemInput } from '../outbox/outboxItem.js';
 import { COLLECTIONS } from '../services/collections.js';
-import { type Deadline, deadlineDone, deadlineOps } from '../sla/deadlines.js';
 import { ConflictError, type Store, StoreUnavailableError, type WriteOp } from '../store/store.js';
 import type { Clock } from '../time.js';
 import { applyDeskAction, type DeskAction, type News } from './deskActions.js';
@@ -14,7 +13,8 @@ import { deskCardView, newsView, statusView, ticketListView } from './deskViews.
 
 // The support desk loop (SPEC §5): the desk card, desk actions, the reporter's news, the SLA
 // clock's warning and escalation, and what happens when a message cannot be delivered. Every
-// state change and the messages it causes are one store write (outbox items + deadlines).
+// state change and the messages it causes are one store write (the ticket + outbox items); the
+// SLA deadlines follow from the ticket (pendingDeadlines), so they change in that write too.
 
 const MAX_CONFLICT_RETRIES = 8;
 // The outbox items of a new ticket (newTicketOps writes them, ticketCreated wakes the outbox).
@@ -22,15 +22,14 @@ const newDeskCardId = (t: Ticket) => `${t.id}:desk:card`;
 const linkedPostId = (t: Ticket) => `${t.id}:linked:submitted`;
 
 export interface DeskHooks {
-  /** Called after a write that enqueued messages, so delivery starts at once. */
-  /** After a write that enqueued these outbox items. */
+  /** After a write that enqueued these outbox items, so delivery starts at once. */
   wakeOutbox(ids: string[]): void;
-  /** Called after a write that set deadlines, so the scheduler knows them. */
-  deadlinesAdded(deadlines: { id: string; at: string }[]): void;
+  /** After a write that changed a ticket's pending deadlines: what they are now. */
+  deadlinesChanged(ticketId: string, pending: Deadline[]): void;
 }
 
 export class DeskService {
-  private hooks: DeskHooks = { wakeOutbox: () => {}, deadlinesAdded: () => {} };
+  private hooks: DeskHooks = { wakeOutbox: () => {}, deadlinesChanged: () => {} };
 
   constructor(private readonly deps: { store: Store; directory: Directory; clock: Clock; logger: Logger }) {}
 
@@ -49,7 +48,7 @@ export class DeskService {
 
   // ---- a new ticket ----------------------------------------------------------------------
 
-  /** The writes that go with a new ticket: its desk card, the linked channel's post, its deadlines. */
+  /** The writes that go with a new ticket: its desk card and the linked channel's post. */
   newTicketOps(t: Ticket): WriteOp[] {
     const now = this.deps.clock.now();
     const items: OutboxItemInput[] = [
@@ -73,15 +72,12 @@ export class DeskService {
         },
         ticketId: t.id,
       });
-    return [...this.enqueue(items, now), ...deadlineOps(t.id, t.sla)];
+    return this.enqueue(items, now);
   }
 
   /** After the ticket's write succeeded. */
   ticketCreated(t: Ticket): void {
-    this.hooks.deadlinesAdded([
-      { id: `${t.id}:warn`, at: t.sla.warnAt },
-      { id: `${t.id}:escalate`, at: t.sla.dueAt },
-    ]);
+    this.hooks.deadlinesChanged(t.id, pendingDeadlines(t));
     this.hooks.wakeOutbox([newDeskCardId(t), ...(this.linkedChannel(t) ? [linkedPostId(t)] : [])]);
   }
 
@@ -115,11 +111,9 @@ export class DeskService {
       });
       if (!result.changed) return deskCardView(ticket, directory, now, { errors: result.errors });
       const next = result.ticket;
-      const slaChanged = next.sla.dueAt !== ticket.sla.dueAt;
       const ops: WriteOp[] = [
         { op: 'put', collection: COLLECTIONS.tickets, id, value: next, ifMatch: stored.eTag },
         ...this.enqueue([this.deskCardUpdate(next, now), ...this.newsItems(next, result.news, now)], now),
-        ...(slaChanged ? deadlineOps(id, next.sla) : []),
       ];
       try {
         await store.write(ops);
@@ -132,11 +126,8 @@ export class DeskService {
         throw err;
       }
       this.deps.logger.info({ ticketId: id, verb: action.verb, by: actor.aadObjectId }, 'desk action');
-      if (slaChanged)
-        this.hooks.deadlinesAdded([
-          { id: `${id}:warn`, at: next.sla.warnAt },
-          { id: `${id}:escalate`, at: next.sla.dueAt },
-        ]);
+      const deadlines = pendingDeadlines(next);
+      if (!sameDeadlines(pendingDeadlines(ticket), deadlines)) this.hooks.deadlinesChanged(id, deadlines);
       this.hooks.wakeOutbox(enqueuedIds(ops));
       return deskCardView(next, directory, now);
     }
@@ -145,40 +136,40 @@ export class DeskService {
 
   // ---- the SLA clock -----------------------------------------------------------------------
 
-  /** A warning or escalation deadline is due. Writes its work and removes it in one batch. */
-  async onDeadline(d: Deadline, eTag: string): Promise<void> {
+  /**
+   * A warning or escalation deadline is due: sets the ticket's warnedAt / escalatedAt and enqueues
+   * its messages in one write, with ifMatch on the ticket, so it fires once however many schedulers
+   * run it. Does nothing when the ticket moved on (acknowledged, resolved, fired, SLA moved later).
+   */
+  async onDeadline(d: Deadline): Promise<void> {
     const { store, directory, clock } = this.deps;
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const stored = await store.get<Ticket>(COLLECTIONS.tickets, d.ticketId);
-      const t = stored?.value;
+      if (!stored) return;
+      const t = stored.value;
       const now = clock.now();
-      const obsolete = !t || t.acknowledged || t.status === 'resolved' || t.sla.dueAt !== d.slaDueAt;
-      const already = t && (d.kind === 'warn' ? t.sla.warnedAt : t.sla.escalatedAt);
-      if (obsolete || already) {
-        try {
-          await store.write([deadlineDone(d, eTag)]);
-        } catch (err) {
-          if (!(err instanceof ConflictError)) throw err; // else another scheduler removed it first
-        }
-        return;
-      }
+      const due = pendingDeadlines(t).find((p) => p.kind === d.kind);
+      if (!due || Date.parse(due.at) > now.getTime()) return;
       const next: Ticket = { ...t, rev: t.rev + 1, sla: { ...t.sla }, timeline: [...t.timeline] };
       const system: Person = { aadObjectId: 'system', name: 'SLA clock' };
       const items: OutboxItemInput[] = [];
       const what = t.sla.kind === 'acknowledgement' ? 'acknowledgement' : 'first response';
+      // A transfer starts a new SLA clock, which may warn and escalate again: new item ids then.
+      const fired = t.timeline.filter((e) => e.type === (d.kind === 'warn' ? 'warning' : 'escalated')).length;
+      const event = `${d.kind === 'warn' ? 'warn' : 'escalate'}${fired > 0 ? `-${fired + 1}` : ''}`;
       if (d.kind === 'warn') {
         next.sla.warnedAt = now.toISOString();
         const left = Math.max(0, Math.round((Date.parse(t.sla.dueAt) - now.getTime()) / 60_000));
         const text = `${t.id} (severity ${t.severity}) is not acknowledged: the ${what} is due in ${left} minutes.`;
         next.timeline.push({ at: now.toISOString(), by: system, type: 'warning', text });
-        items.push(this.deskReply(t.id, 'warn', { kind: 'text', text: `⚠️ ${text}` }));
+        items.push(this.deskReply(t.id, event, { kind: 'text', text: `⚠️ ${text}` }));
       } else {
         next.sla.escalatedAt = now.toISOString();
         const contacts = directory.desk.escalationContacts;
         const text = `${t.id} (severity ${t.severity}) missed its ${what} deadline and is escalated.`;
         next.timeline.push({ at: now.toISOString(), by: system, type: 'escalated', text });
         items.push(
-          this.deskReply(t.id, 'escalate', {
+          this.deskReply(t.id, event, {
             kind: 'text',
             text: `🚨 ESCALATION: ${text}${contacts.length ? ` ${contacts.map((c) => `<at>${c.name}</at>`).join(' ')}` : ''}`,
             mentions: contacts.map((c) => ({ id: c.aadObjectId, name: c.name })),
@@ -188,7 +179,7 @@ export class DeskService {
             [
               {
                 audience: 'reporter',
-                event: 'escalated',
+                event: fired > 0 ? `escalated-${fired + 1}` : 'escalated',
                 title: `${t.id} escalated`,
                 text: `Your ${t.kind === 'outage' ? 'outage' : 'incident'} was not ${what === 'acknowledgement' ? 'acknowledged' : 'answered'} within its target, so it has been escalated to the support managers. You will hear here as soon as an engineer takes it.`,
               },
@@ -200,32 +191,20 @@ export class DeskService {
       items.push(this.deskCardUpdate(next, now));
       const enqueued = this.enqueue(items, now);
       try {
-        await store.write([
-          { op: 'put', collection: COLLECTIONS.tickets, id: t.id, value: next, ifMatch: stored!.eTag },
-          deadlineDone(d, eTag),
-          ...enqueued,
-        ]);
+        await store.write([{ op: 'put', collection: COLLECTIONS.tickets, id: t.id, value: next, ifMatch: stored.eTag }, ...enqueued]);
       } catch (err) {
-        if (err instanceof ConflictError && err.collection === COLLECTIONS.tickets) continue;
-        if (err instanceof ConflictError) return; // the deadline itself was handled meanwhile
+        // The ticket changed (or another scheduler fired it, or its items exist): decide again.
+        if (err instanceof ConflictError) continue;
         throw err;
       }
       this.deps.logger.warn({ ticketId: t.id, kind: d.kind }, d.kind === 'warn' ? 'SLA warning' : 'SLA escalation');
       this.hooks.wakeOutbox(enqueuedIds(enqueued));
       return;
     }
+    throw new Error(`ticket ${d.ticketId}: too many concurrent changes to fire its ${d.kind} deadline`);
   }
 
   // ---- delivery outcomes (outbox hooks) ------------------------------------------------------
-
-  /** Remembers where the desk card landed, so later updates edit it. */
-  async onSent(item: OutboxItem, result: { activityId?: string }): Promise<WriteOp[]> {
-    if (!item.ticketId || !item.id.endsWith(':desk:card') || !result.activityId) return [];
-    const stored = await this.deps.store.get<Ticket>(COLLECTIONS.tickets, item.ticketId);
-    if (!stored) return [];
-    const value = { ...stored.value, deskCard: { conversationId: item.target.conversationId, activityId: result.activityId } };
-    return [{ op: 'put', collection: COLLECTIONS.tickets, id: item.ticketId, value, ifMatch: stored.eTag }];
-  }
 
   /** A message could not be delivered (bot removed, conversation gone): record it, tell the desk. */
   async onPermanentFailure(item: OutboxItem, error: DeliveryError): Promise<WriteOp[]> {
@@ -330,4 +309,8 @@ export class DeskService {
     }
     return items;
   }
+}
+
+function sameDeadlines(a: readonly Deadline[], b: readonly Deadline[]): boolean {
+  return a.length === b.length && a.every((d, i) => d.id === b[i]!.id && d.at === b[i]!.at);
 }

@@ -55,8 +55,6 @@ export interface Ticket {
   acknowledged?: { at: string; by: Person; minutes: number; met: boolean };
   sla: SlaClock;
   resolution?: string;
-  /** The ticket's card in the desk channel, once posted. */
-  deskCard?: { conversationId: string; activityId: string };
   /** Messages that could not be delivered (bot removed, conversation gone): shown to the desk. */
   deliveryProblems: { at: string; conversationId: string; message: string }[];
   orgId: string;
@@ -99,4 +97,34 @@ export interface TicketAttachment {
 
 export function ticketNumber(kind: Ticket['kind'], seq: number): string {
   return `${kind === 'outage' ? 'OUT' : 'INC'}-${String(seq).padStart(6, '0')}`;
+}
+
+// ---- the SLA clock's deadlines -------------------------------------------------------------
+
+export type DeadlineKind = 'warn' | 'escalate';
+
+/** A warning or escalation a ticket's SLA clock still has to fire. Not stored: it follows from the ticket. */
+export interface Deadline {
+  id: string; // `${ticketId}:${kind}`
+  ticketId: string;
+  kind: DeadlineKind;
+  at: string; // ISO
+}
+
+/**
+ * What `t`'s SLA clock still has to do, earliest first. While the ticket is open and unacknowledged
+ * it warns the desk (until `sla.warnedAt` is set) and escalates (until `sla.escalatedAt` is set);
+ * acknowledging or resolving it leaves nothing, and reopening an unacknowledged one brings them back.
+ */
+export function pendingDeadlines(t: Ticket): Deadline[] {
+  if (t.status !== 'submitted' || t.acknowledged) return [];
+  const out: Deadline[] = [];
+  // A warning after the escalation would only confuse: once escalated, it is dropped.
+  if (!t.sla.warnedAt && !t.sla.escalatedAt) out.push(deadlineOf(t.id, 'warn', t.sla.warnAt));
+  if (!t.sla.escalatedAt) out.push(deadlineOf(t.id, 'escalate', t.sla.dueAt));
+  return out;
+}
+
+export function deadlineOf(ticketId: string, kind: DeadlineKind, at: string): Deadline {
+  return { id: `${ticketId}:${kind}`, ticketId, kind, at };
 }

@@ -1,45 +1,46 @@
+import { type Deadline, deadlineOf, pendingDeadlines, type Ticket } from '../domain/ticket.js';
 import type { Logger } from '../logger.js';
-import type { Store, WriteOp } from '../store/store.js';
+import { COLLECTIONS } from '../services/collections.js';
+import type { IndexSpec, Store } from '../store/store.js';
 import type { Clock } from '../time.js';
 
-// Durable deadlines (the SLA clock's warning and escalation). Each is a small document, written in
-// the same store batch as the ticket change that sets it, and deleted in the same batch as the
-// work it triggers: so it fires once, and a restart neither loses nor repeats it.
+// The SLA clock's deadlines (the desk's warning and the escalation) are not documents of their
+// own: they follow from the ticket. While a ticket is open and unacknowledged, it still has to warn
+// (until `sla.warnedAt` is set) and to escalate (until `sla.escalatedAt` is set). The handler that
+// fires one sets that field in the same write as the messages it sends, with ifMatch on the
+// ticket, so a deadline fires once, and a restart neither loses nor repeats it. Acknowledging,
+// resolving or moving the SLA changes the ticket, and with it its deadlines, in the same write.
 
-export const DEADLINES = 'deadlines';
+export type { Deadline } from '../domain/ticket.js';
 
-export interface Deadline {
-  id: string; // `${ticketId}:${kind}`: a ticket has at most one deadline of each kind
-  ticketId: string;
-  kind: 'warn' | 'escalate';
-  at: string; // ISO
-  /** The SLA due time it belongs to; a deadline whose ticket moved on is stale and dropped. */
-  slaDueAt: string;
-}
-
-export const DEADLINE_INDEXES = {
-  // `at` lets start-up learn every due time from the store's index (Store.indexEntries) without
-  // reading 20,000 documents; `all` lists them on a store that cannot.
-  [DEADLINES]: { all: () => 'all', at: (d: Deadline) => d.at },
+/**
+ * The tickets index `deadline`: `kind|at` of each pending deadline. Start-up learns every due time
+ * from it (Store.indexEntries) without reading 20,000 tickets.
+ */
+export const DEADLINE_INDEXES: IndexSpec = {
+  [COLLECTIONS.tickets]: {
+    deadline: (t: Ticket) => {
+      const pending = pendingDeadlines(t);
+      return pending.length > 0 ? pending.map((d) => `${d.kind}|${d.at}`) : undefined;
+    },
+  },
 };
 
-export function deadlineOps(ticketId: string, sla: { warnAt: string; dueAt: string }): WriteOp[] {
-  const make = (kind: Deadline['kind'], at: string): WriteOp => ({
-    op: 'put',
-    collection: DEADLINES,
-    id: `${ticketId}:${kind}`,
-    value: { id: `${ticketId}:${kind}`, ticketId, kind, at, slaDueAt: sla.dueAt } satisfies Deadline,
-  });
-  return [make('warn', sla.warnAt), make('escalate', sla.dueAt)];
+function fromIndexKey(ticketId: string, key: string): Deadline | undefined {
+  const bar = key.indexOf('|');
+  const kind = key.slice(0, bar);
+  if (bar < 0 || (kind !== 'warn' && kind !== 'escalate')) return undefined;
+  return deadlineOf(ticketId, kind, key.slice(bar + 1));
 }
 
-/** Ops that remove a fired or obsolete deadline; pass the eTag read so a second firing conflicts. */
-export function deadlineDone(d: Deadline, eTag: string): WriteOp {
-  return { op: 'delete', collection: DEADLINES, id: d.id, ifMatch: eTag };
+/** A due time in ms; one that does not parse is due at once (the handler drops what it cannot use). */
+function timeOf(at: string): number {
+  const ms = Date.parse(at);
+  return Number.isNaN(ms) ? 0 : ms;
 }
 
-/** Handles one due deadline: must write deadlineDone(d, eTag) in its batch. */
-export type DeadlineHandler = (deadline: Deadline, eTag: string) => Promise<void>;
+/** Handles one due deadline: re-reads the ticket, and fires it unless the ticket moved on. */
+export type DeadlineHandler = (deadline: Deadline) => Promise<void>;
 
 /** Timer port so tests and benchmarks decide when time passes. */
 export interface Timers {
@@ -71,26 +72,41 @@ export class DeadlineScheduler {
 
   async start(): Promise<void> {
     const { store } = this.deps;
-    const known = store.indexEntries
-      ? (await store.indexEntries(DEADLINES, 'at')).map((e) => ({ id: e.id, at: e.keys[0] }))
-      : (await store.find<Deadline>(DEADLINES, 'all', 'all')).map((d) => ({ id: d.id, at: d.value.at }));
+    const known: Deadline[] = [];
+    if (store.indexEntries) {
+      for (const { id, keys } of await store.indexEntries(COLLECTIONS.tickets, 'deadline'))
+        for (const key of keys) {
+          const d = fromIndexKey(id, key);
+          if (d) known.push(d);
+        }
+    } else {
+      // Every ticket with a pending deadline is still 'submitted'.
+      for (const doc of await store.find<Ticket>(COLLECTIONS.tickets, 'status', 'submitted'))
+        known.push(...pendingDeadlines(doc.value));
+    }
     this.due = [];
     this.atOf.clear();
     for (const d of known) {
-      const at = d.at === undefined ? NaN : Date.parse(d.at);
-      // A time that does not parse fires at once (and the handler drops what it cannot use).
-      const when = Number.isNaN(at) ? 0 : at;
-      this.due.push({ at: when, id: d.id });
-      this.atOf.set(d.id, when);
+      const at = timeOf(d.at);
+      this.due.push({ at, id: d.id });
+      this.atOf.set(d.id, at);
     }
     this.due.sort(byTimeThenId);
     this.deps.logger.info({ pending: this.due.length }, 'deadlines loaded');
     this.arm();
   }
 
-  /** Tells the scheduler about deadlines just written (after the write resolved). */
-  added(deadlines: { id: string; at: string }[]): void {
-    for (const d of deadlines) this.schedule(d.id, Date.parse(d.at));
+  /**
+   * Tells the scheduler what a ticket's deadlines are now (pendingDeadlines of what was just
+   * written): new and moved ones are scheduled, the ticket's others forgotten.
+   */
+  track(ticketId: string, pending: readonly Deadline[]): void {
+    for (const kind of ['warn', 'escalate'] as const) {
+      const id = `${ticketId}:${kind}`;
+      const d = pending.find((p) => p.id === id);
+      if (d) this.schedule(id, timeOf(d.at));
+      else this.unschedule(id);
+    }
     this.arm();
   }
 
@@ -126,16 +142,27 @@ export class DeadlineScheduler {
     while (!this.stopped && this.due.length > 0 && this.due[0]!.at <= now) {
       const { id } = this.due.shift()!;
       this.atOf.delete(id);
-      const doc = await this.deps.store.get<Deadline>(DEADLINES, id);
-      if (!doc) continue; // already handled (or cancelled)
-      const at = Date.parse(doc.value.at);
+      const sep = id.lastIndexOf(':');
+      const ticketId = id.slice(0, sep);
+      const kind = id.slice(sep + 1);
+      let d: Deadline | undefined;
+      try {
+        const doc = await this.deps.store.get<Ticket>(COLLECTIONS.tickets, ticketId);
+        d = doc && pendingDeadlines(doc.value).find((p) => p.kind === kind);
+      } catch (err) {
+        this.deps.logger.error({ err, deadline: id }, 'cannot read the ticket of a due deadline; will retry');
+        this.schedule(id, now + 5_000);
+        continue;
+      }
+      if (!d) continue; // fired, acknowledged or resolved meanwhile (perhaps by another instance)
+      const at = timeOf(d.at);
       if (at > now) {
         // Moved later since it was learnt (the desk changed the SLA, perhaps in another instance).
         if (!this.atOf.has(id)) this.schedule(id, at);
         continue;
       }
       try {
-        await this.deps.handle(doc.value, doc.eTag);
+        await this.deps.handle(d);
       } catch (err) {
         // Keep it: it is retried at the next tick rather than lost.
         this.deps.logger.error({ err, deadline: id }, 'deadline handler failed; will retry');
@@ -146,14 +173,19 @@ export class DeadlineScheduler {
 
   /** Puts (or moves) `id` at `at`, keeping `due` sorted: a binary search, not a scan. */
   private schedule(id: string, at: number): void {
-    const old = this.atOf.get(id);
-    if (old !== undefined) {
-      const i = bisect(this.due, { at: old, id });
-      if (this.due[i]?.id === id) this.due.splice(i, 1);
-    }
+    if (this.atOf.get(id) === at) return;
+    this.unschedule(id);
     const entry = { at, id };
     this.due.splice(bisect(this.due, entry), 0, entry);
     this.atOf.set(id, at);
+  }
+
+  private unschedule(id: string): void {
+    const old = this.atOf.get(id);
+    if (old === undefined) return;
+    const i = bisect(this.due, { at: old, id });
+    if (this.due[i]?.id === id) this.due.splice(i, 1);
+    this.atOf.delete(id);
   }
 }
 

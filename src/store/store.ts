@@ -23,6 +23,23 @@ export type IndexFn = (value: any) => string | string[] | undefined;
 /** collection -> index name -> extractor. Declared once, at open. */
 export type IndexSpec = Record<string, Record<string, IndexFn>>;
 
+/**
+ * Joins the index specs several modules declare, collection by collection (two modules may index
+ * the same collection). Throws on an index name declared twice rather than keep only one.
+ */
+export function mergeIndexes(...specs: IndexSpec[]): IndexSpec {
+  const out: IndexSpec = {};
+  for (const spec of specs)
+    for (const [collection, indexes] of Object.entries(spec)) {
+      const into = (out[collection] ??= {});
+      for (const [name, fn] of Object.entries(indexes)) {
+        if (into[name]) throw new Error(`index ${collection}.${name} is declared twice`);
+        into[name] = fn;
+      }
+    }
+  return out;
+}
+
 export interface Store {
   get<T>(collection: string, id: string): Promise<StoredDoc<T> | undefined>;
   /**

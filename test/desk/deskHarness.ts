@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import type { Directory } from '../../src/directory.js';
 import { DeskService } from '../../src/desk/deskService.js';
 import type { SupportPlanKind } from '../../src/domain/sla.js';
-import type { Ticket } from '../../src/domain/ticket.js';
+import { type Deadline, deadlineOf, type DeadlineKind, type Ticket } from '../../src/domain/ticket.js';
 import type { ConversationContext, UserContext } from '../../src/domain/user.js';
 import type { OutageDraft } from '../../src/flows/outageFlow.js';
 import { type Logger, silentLogger } from '../../src/logger.js';
@@ -13,13 +13,13 @@ import { OUTBOX_COLLECTION, OUTBOX_INDEXES, type OutboxItem } from '../../src/ou
 import type { ManualTimers } from '../../src/outbox/timers.js';
 import { COLLECTIONS, INDEXES } from '../../src/services/collections.js';
 import { OutageService } from '../../src/services/outageService.js';
-import { type Deadline, DEADLINE_INDEXES, DEADLINES, type Timers } from '../../src/sla/deadlines.js';
-import type { IndexSpec, Store, WriteOp } from '../../src/store/store.js';
+import { DEADLINE_INDEXES, type Timers } from '../../src/sla/deadlines.js';
+import { type IndexSpec, mergeIndexes, type Store, type WriteOp } from '../../src/store/store.js';
 import type { Clock } from '../../src/time.js';
 import { demoDirectory, demoUser } from '../helpers/fixtures.js';
 
 /** Every index the desk loop reads by, as the composition root merges them. */
-export const ALL_INDEXES: IndexSpec = { ...INDEXES, ...OUTBOX_INDEXES, ...DEADLINE_INDEXES };
+export const ALL_INDEXES: IndexSpec = mergeIndexes(INDEXES, OUTBOX_INDEXES, DEADLINE_INDEXES);
 
 export const DESK_CHANNEL = 'channel-support-desk-id';
 export const LINKED_CHANNEL = '19:contoso-ops@thread.tacv2';
@@ -67,6 +67,7 @@ export class RecordingStore implements Store {
   constructor(readonly inner: Store) {}
   get: Store['get'] = (c, id) => this.inner.get(c, id);
   find: Store['find'] = (c, i, k) => this.inner.find(c, i, k);
+  indexEntries: Store['indexEntries'] = (c, i) => this.inner.indexEntries!(c, i);
   count: Store['count'] = (c) => this.inner.count(c);
   close: Store['close'] = () => this.inner.close();
   write(ops: WriteOp[]): Promise<string[]> {
@@ -78,8 +79,8 @@ export class RecordingStore implements Store {
 export interface Loop {
   outage: OutageService;
   desk: DeskService;
-  /** Deadlines the desk announced after its writes (what the scheduler would be told). */
-  announced: { id: string; at: string }[];
+  /** What the desk told the scheduler after its writes: a ticket's pending deadlines. */
+  announced: { ticketId: string; pending: Deadline[] }[];
   wakes: number;
 }
 
@@ -101,7 +102,7 @@ export function wireLoop(deps: { store: Store; directory: Directory; clock: Cloc
   };
   desk.setHooks({
     wakeOutbox: () => void loop.wakes++,
-    deadlinesAdded: (ds) => void loop.announced.push(...ds),
+    deadlinesChanged: (ticketId, pending) => void loop.announced.push({ ticketId, pending }),
   });
   return loop;
 }
@@ -149,8 +150,12 @@ export async function itemsOf(store: Store, ticketId: string): Promise<OutboxIte
   return docs.map((d) => d.value).sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
 }
 
+/** The pending deadlines as the store's `deadline` index holds them (what a start-up learns). */
 export async function deadlinesIn(store: Store): Promise<Deadline[]> {
-  return (await store.find<Deadline>(DEADLINES, 'all', 'all')).map((d) => d.value).sort((a, b) => a.id.localeCompare(b.id));
+  const entries = await store.indexEntries!(COLLECTIONS.tickets, 'deadline');
+  return entries
+    .flatMap(({ id, keys }) => keys.map((k) => deadlineOf(id, k.split('|')[0] as DeadlineKind, k.slice(k.indexOf('|') + 1))))
+    .sort((a, b) => a.id.localeCompare(b.id));
 }
 
 /** The deadline scheduler's timer port over the outbox's ManualTimers. */

@@ -24,6 +24,7 @@ import {
   DESK_CHANNEL,
   deskDirectory,
   FABRIKAM_OWNER,
+  itemsOf,
   LINKED_CHANNEL,
   LYNNE,
   PATTI,
@@ -48,7 +49,6 @@ async function harness(options: { linkedChannel?: boolean } = {}) {
     logger: silentLogger,
     random: () => 0.5,
     notifier: new HttpNotifier(server.url, clock),
-    onSent: (item, result) => loop.desk.onSent(item, result),
     onPermanentFailure: (item, error) => loop.desk.onPermanentFailure(item, error),
   });
   const scheduler = new DeadlineScheduler({
@@ -56,9 +56,9 @@ async function harness(options: { linkedChannel?: boolean } = {}) {
     clock,
     logger: silentLogger,
     timers: schedulerTimers(timers),
-    handle: (d, e) => loop.desk.onDeadline(d, e),
+    handle: (d) => loop.desk.onDeadline(d),
   });
-  loop.desk.setHooks({ wakeOutbox: (ids) => outbox.wake(ids), deadlinesAdded: (ds) => scheduler.added(ds) });
+  loop.desk.setHooks({ wakeOutbox: (ids) => outbox.wake(ids), deadlinesChanged: (id, pending) => scheduler.track(id, pending) });
   await outbox.start();
   await scheduler.start();
   const h = {
@@ -118,7 +118,8 @@ describe('the desk loop over real HTTP', () => {
       expect(post).to.deep.include({ kind: 'post', itemId: `${ticket.id}:desk:card` });
       expect(cardData(post!)).to.deep.include({ ticketId: ticket.id, status: 'Waiting for acknowledgement' });
       const cardId = post!.createdId!;
-      expect((await ticketOf(h.store, ticket.id)).deskCard).to.deep.equal({ conversationId: DESK_CHANNEL, activityId: cardId });
+      const stored = (await itemsOf(h.store, ticket.id)).find((i) => i.id === `${ticket.id}:desk:card`);
+      expect(stored).to.deep.include({ status: 'sent', sentActivityId: cardId });
 
       await h.wait(12 * 60_000 - (h.clock.now().getTime() - T0.getTime()));
       await h.act(PATTI, 'desk.acknowledge', ticket.id);

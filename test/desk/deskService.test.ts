@@ -18,7 +18,6 @@ import { OUTBOX_COLLECTION, type OutboxItem } from '../../src/outbox/outboxItem.
 import { ManualTimers } from '../../src/outbox/timers.js';
 import { COLLECTIONS } from '../../src/services/collections.js';
 import { activeKey } from '../../src/services/outageService.js';
-import { DEADLINES } from '../../src/sla/deadlines.js';
 import { FaultyStore } from '../../src/store/faultyStore.js';
 import { openLowdbStore } from '../../src/store/lowdbStore.js';
 import { MemoryStore } from '../../src/store/memoryStore.js';
@@ -32,6 +31,7 @@ import {
   ALL_INDEXES,
   cardDataOf,
   CONTACT,
+  deadlinesIn,
   DESK_CHANNEL,
   deskDirectory,
   FABRIKAM_OWNER,
@@ -65,7 +65,7 @@ async function setup(options: { store?: Store; linkedChannel?: boolean } = {}) {
 }
 
 describe('DeskService: a new ticket', () => {
-  it('posts one desk card and sets its deadlines in the same write as the ticket', async () => {
+  it('posts one desk card in the same write as the ticket, whose deadlines are indexed with it', async () => {
     const store = new RecordingStore(new MemoryStore({ indexes: ALL_INDEXES }));
     const { report, loop } = await setup({ store });
     const ticket = (await report())!;
@@ -75,8 +75,10 @@ describe('DeskService: a new ticket', () => {
       `put tickets/${ticket.id}`,
       `put drafts/${ticket.draftId}`,
       `put outbox/${ticket.id}:desk:card`,
-      `put deadlines/${ticket.id}:warn`,
-      `put deadlines/${ticket.id}:escalate`,
+    ]);
+    expect((await deadlinesIn(store)).map((d) => [d.id, d.at])).to.deep.equal([
+      [`${ticket.id}:escalate`, ticket.sla.dueAt],
+      [`${ticket.id}:warn`, ticket.sla.warnAt],
     ]);
     expect(batch.find((op) => op.collection === OUTBOX_COLLECTION)).to.deep.include({ ifMatch: 'absent' });
     expect(store.batches.filter((b) => b.some((op) => op.collection === OUTBOX_COLLECTION))).to.have.length(1);
@@ -99,7 +101,15 @@ describe('DeskService: a new ticket', () => {
       Contact: `${CONTACT.name}, ${CONTACT.email}, ${CONTACT.phone}`,
     });
     // the scheduler and the outbox are told only after the write succeeded
-    expect(loop.announced.map((d) => d.id)).to.deep.equal([`${ticket.id}:warn`, `${ticket.id}:escalate`]);
+    expect(loop.announced).to.deep.equal([
+      {
+        ticketId: ticket.id,
+        pending: [
+          { id: `${ticket.id}:warn`, ticketId: ticket.id, kind: 'warn', at: ticket.sla.warnAt },
+          { id: `${ticket.id}:escalate`, ticketId: ticket.id, kind: 'escalate', at: ticket.sla.dueAt },
+        ],
+      },
+    ]);
     expect(loop.wakes).to.equal(1);
   });
 
@@ -109,8 +119,9 @@ describe('DeskService: a new ticket', () => {
     const ticket = await report(ALEX, ALEX_CHAT, { beforeSubmit: () => faulty.failNextWrites(1) });
     expect(ticket).to.equal(undefined);
     expect(faulty.injectedFailures).to.equal(1);
-    for (const collection of [COLLECTIONS.tickets, OUTBOX_COLLECTION, DEADLINES, COLLECTIONS.counters])
+    for (const collection of [COLLECTIONS.tickets, OUTBOX_COLLECTION, COLLECTIONS.counters])
       expect(await store.count(collection), collection).to.equal(0);
+    expect(await deadlinesIn(store)).to.deep.equal([]);
     expect(loop.announced).to.deep.equal([]);
     expect(loop.wakes).to.equal(0);
 
@@ -120,7 +131,7 @@ describe('DeskService: a new ticket', () => {
     const tickets = await store.find<Ticket>(COLLECTIONS.tickets, 'reporter', ALEX.aadObjectId);
     expect(tickets).to.have.length(1);
     expect((await itemsOf(store, tickets[0]!.id)).map((i) => i.id)).to.deep.equal([`${tickets[0]!.id}:desk:card`]);
-    expect(await store.count(DEADLINES)).to.equal(2);
+    expect(await deadlinesIn(store)).to.have.length(2);
   });
 });
 
@@ -322,10 +333,9 @@ describe('DeskService: delivery failures', () => {
       timers,
       logger: silentLogger,
       random: () => 0.5,
-      onSent: (item, result) => h.desk.onSent(item, result),
       onPermanentFailure: (item, error) => h.desk.onPermanentFailure(item, error),
     });
-    h.desk.setHooks({ wakeOutbox: (ids) => outbox.wake(ids), deadlinesAdded: () => undefined });
+    h.desk.setHooks({ wakeOutbox: (ids) => outbox.wake(ids), deadlinesChanged: () => undefined });
     await outbox.start();
     return { ...h, outbox, timers, notifier };
   }
@@ -337,12 +347,13 @@ describe('DeskService: delivery failures', () => {
     await h.act(PATTI, 'desk.acknowledge', ticket.id);
     await drain(h.outbox, h.timers);
     const t = await ticketOf(h.store, ticket.id);
-    expect(t.deskCard?.activityId).to.be.a('string');
+    const deskCard = (await itemsOf(h.store, ticket.id)).find((i) => i.id === `${ticket.id}:desk:card`)!;
+    expect(deskCard.sentActivityId).to.be.a('string');
     expect(t.deliveryProblems.map((p) => [p.conversationId, p.message])).to.deep.equal([[ALEX_CHAT.id, 'HTTP 403']]);
     const items = await itemsOf(h.store, ticket.id);
     expect(items.filter((i) => i.status === 'failed').map((i) => i.id)).to.deep.equal([`${ticket.id}:ack:reporter`]);
     const lastDeskUpdate = h.notifier.sent.filter((i) => i.op === 'update').at(-1)!;
-    expect(lastDeskUpdate.target.activityId).to.equal(t.deskCard!.activityId);
+    expect(lastDeskUpdate.target.activityId).to.equal(deskCard.sentActivityId);
     expect(cardDataOf(lastDeskUpdate).problems).to.have.length(1);
   });
 
