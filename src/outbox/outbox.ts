@@ -8,7 +8,15 @@ import type { Logger } from '../logger.js';
 import { ConflictError, type Store, type StoredDoc, type WriteOp } from '../store/store.js';
 import type { Clock } from '../time.js';
 import { DeliveryError, toDeliveryError, type Notifier } from './notifier.js';
-import { backoffMs, compareSeq, OUTBOX_COLLECTION, OutboxItem } from './outboxItem.js';
+import { MinHeap } from './minHeap.js';
+import {
+  backoffMs,
+  compareSeq,
+  OUTBOX_COLLECTION,
+  OutboxItem,
+  storedForm,
+  type StoredOutboxItem,
+} from './outboxItem.js';
 import { SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS, type RateWindow } from './rateLimit.js';
 import { systemTimers, type TimerHandle, type Timers } from './timers.js';
 
@@ -48,7 +56,10 @@ export interface OutboxDeps {
   notifier: Notifier;
   clock: Clock;
   logger: Logger;
-  /** Written with the item marked sent, e.g. the desk card's activity id on the ticket. */
+  /**
+   * Written with the item marked sent, e.g. the desk card's activity id on the ticket. The hook sees
+   * the item whole; the store keeps it without its payload.
+   */
   onSent?: SettleHook<{ activityId?: string }>;
   /**
    * Written with the item marked failed, e.g. a timeline entry and a warning to the desk (enqueued
@@ -78,6 +89,32 @@ interface Entry {
   listed?: number;
 }
 
+/** One conversation's pending items and its place in the schedule. */
+interface Conversation {
+  id: string;
+  /** Its entries by seq: only the head can be due. */
+  queue: Entry[];
+  /** Bumped whenever its schedule changes: slots of an older version are stale. */
+  version: number;
+  /** A slot of the current version is in the schedule. */
+  scheduled: boolean;
+  /** The item its head waits for, as registered in `waiters`. */
+  waitingOn?: string;
+}
+
+/** A conversation's head falls due `at` (ms); valid while the conversation keeps `version`. */
+interface Slot {
+  at: number;
+  head: OutboxItem;
+  conv: Conversation;
+  version: number;
+}
+
+/** Earlier first; among heads due at the same time, the older (by seq). */
+function slotBefore(a: Slot, b: Slot): boolean {
+  return a.at !== b.at ? a.at < b.at : compareSeq(a.head, b.head) < 0;
+}
+
 const HOOK_CONFLICT_RETRIES = 5;
 
 /** Delivers the outbox. start() after the store opens; stop() before it closes. */
@@ -91,7 +128,15 @@ export class Outbox {
   private readonly entries = new Map<string, Entry>(); // pending items by id
   // The same entries, per conversation, by seq: the head of each is found without a pass over the
   // whole backlog (a rate-limited desk channel can hold thousands), after every send and wake.
-  private readonly queues = new Map<string, Entry[]>();
+  private readonly queues = new Map<string, Conversation>();
+  // When each free conversation's head falls due, recomputed only when something about that
+  // conversation changes: a pump (after every send) then costs O(log n) per conversation it
+  // starts, not a pass over hundreds of conversations waiting on a rate limit, a retry or a thread.
+  // Slots are invalidated lazily (by version) and dropped when they reach the top.
+  private readonly schedule = new MinHeap<Slot>(slotBefore);
+  private scheduledCount = 0; // conversations with a valid slot: the rest of the heap is stale
+  // Awaited item id -> conversations whose head waits for it (threadOf / activityOf).
+  private readonly waiters = new Map<string, Set<string>>();
   private readonly busy = new Set<string>(); // conversations with a send or record in flight
   private readonly inFlight = new Set<Promise<void>>();
   // Guards refresh() against snapshots older than our own writes: id -> write tick.
@@ -324,6 +369,16 @@ export class Outbox {
     if (!entry) return;
     this.entries.delete(id);
     this.unqueue(entry);
+    // Settled (here or elsewhere) or gone: the items waiting for it (threadOf / activityOf) can go.
+    const waiting = this.waiters.get(id);
+    if (!waiting) return;
+    this.waiters.delete(id);
+    for (const convId of waiting) {
+      const conv = this.queues.get(convId);
+      if (!conv) continue;
+      conv.waitingOn = undefined;
+      this.reschedule(conv);
+    }
   }
 
   /** A new version of an item: it moves in its queue only if its conversation or seq changed. */
@@ -334,73 +389,151 @@ export class Outbox {
     if (requeue) this.unqueue(entry);
     entry.doc = doc;
     if (requeue) this.enqueue(entry);
+    else {
+      const conv = this.queues.get(doc.value.conversationId);
+      if (conv?.queue[0] === entry) this.reschedule(conv); // its due time may have moved
+    }
   }
 
   private enqueue(entry: Entry): void {
-    const conv = entry.doc.value.conversationId;
-    const queue = this.queues.get(conv);
-    if (!queue) {
-      this.queues.set(conv, [entry]);
+    const id = entry.doc.value.conversationId;
+    const conv = this.queues.get(id);
+    if (!conv) {
+      const created: Conversation = { id, queue: [entry], version: 0, scheduled: false };
+      this.queues.set(id, created);
+      this.reschedule(created);
       return;
     }
     // Items mostly arrive in seq order: the common case is an append.
+    const { queue } = conv;
     const last = queue[queue.length - 1]!;
     if (compareSeq(last.doc.value, entry.doc.value) < 0) queue.push(entry);
-    else queue.splice(seqIndex(queue, entry.doc.value), 0, entry);
+    else {
+      const i = seqIndex(queue, entry.doc.value);
+      queue.splice(i, 0, entry);
+      if (i === 0) this.reschedule(conv); // a new head
+    }
   }
 
   private unqueue(entry: Entry): void {
-    const conv = entry.doc.value.conversationId;
-    const queue = this.queues.get(conv);
-    if (!queue) return;
+    const conv = this.queues.get(entry.doc.value.conversationId);
+    if (!conv) return;
+    const { queue } = conv;
     let i = seqIndex(queue, entry.doc.value);
     if (queue[i] !== entry) i = queue.indexOf(entry);
     if (i < 0) return;
     queue.splice(i, 1);
-    if (queue.length === 0) this.queues.delete(conv);
+    if (queue.length === 0) {
+      this.queues.delete(conv.id);
+      this.unschedule(conv);
+      this.waitFor(conv, undefined);
+    } else if (i === 0) this.reschedule(conv); // a new head
   }
 
-  /** Starts the head of every free conversation that is due; sets the timer for the next one. */
-  private dispatch(): void {
-    const now = this.deps.clock.now().getTime();
-    const heads = [...this.heads()].sort(([, a], [, b]) => compareSeq(a.doc.value, b.doc.value));
-    for (const [conv, head] of heads) {
-      if (this.busy.has(conv)) continue;
-      if (this.inFlight.size >= this.policy.maxConcurrentSends) break;
-      if (head.unrecorded) {
-        if (head.unrecorded.retryAt <= now)
-          this.run(conv, () => this.record(head, head.unrecorded!.outcome));
-        continue;
-      }
-      if (head.blockedOn && this.entries.has(head.blockedOn)) continue; // woken when it settles
-      head.blockedOn = undefined;
-      if (this.dueAt(conv, head, now) <= now) this.run(conv, () => this.attempt(head));
+  /** Drops the conversation's slot (if any) from the schedule: lazily, by a new version. */
+  private unschedule(conv: Conversation): void {
+    conv.version += 1;
+    if (conv.scheduled) {
+      conv.scheduled = false;
+      this.scheduledCount -= 1;
     }
   }
 
-  /** Each conversation's first pending item (by seq). */
-  private *heads(): Generator<[string, Entry]> {
-    for (const [conv, queue] of this.queues) yield [conv, queue[0]!];
+  /**
+   * Places the conversation in the schedule at the time its head falls due, or leaves it out while
+   * a send or record is in flight (rescheduled when it settles) or its head waits for another item
+   * (rescheduled when that one settles). Call whenever its head or the head's state changes.
+   */
+  private reschedule(conv: Conversation): void {
+    this.unschedule(conv);
+    const head = conv.queue[0];
+    if (!head || this.busy.has(conv.id)) {
+      this.waitFor(conv, undefined);
+      return;
+    }
+    let at: number;
+    if (head.unrecorded) {
+      this.waitFor(conv, undefined);
+      at = head.unrecorded.retryAt;
+    } else {
+      if (head.blockedOn && !this.entries.has(head.blockedOn)) head.blockedOn = undefined;
+      this.waitFor(conv, head.blockedOn);
+      if (head.blockedOn) return; // woken by untrack() when it settles
+      at = this.dueAt(conv.id, head);
+    }
+    conv.scheduled = true;
+    this.scheduledCount += 1;
+    this.schedule.push({ at, head: head.doc.value, conv, version: conv.version });
+    // Stale slots of conversations rescheduled far ahead would pile up: sweep them once they
+    // outnumber the valid ones (amortized O(1) per push).
+    if (this.schedule.size > 2 * this.scheduledCount + 64)
+      this.schedule.retain((slot) => slot.version === slot.conv.version);
   }
 
-  private dueAt(conv: string, head: Entry, now: number): number {
-    if (head.unrecorded) return head.unrecorded.retryAt;
+  /** Registers the conversation as waiting for item `id` (or for nothing). */
+  private waitFor(conv: Conversation, id: string | undefined): void {
+    if (conv.waitingOn === id) return;
+    if (conv.waitingOn !== undefined) {
+      const waiting = this.waiters.get(conv.waitingOn);
+      waiting?.delete(conv.id);
+      if (waiting?.size === 0) this.waiters.delete(conv.waitingOn);
+    }
+    conv.waitingOn = id;
+    if (id === undefined) return;
+    const waiting = this.waiters.get(id);
+    if (waiting) waiting.add(conv.id);
+    else this.waiters.set(id, new Set([conv.id]));
+  }
+
+  /** The schedule's earliest valid slot, stale ones dropped on the way. */
+  private nextSlot(): Slot | undefined {
+    for (let slot = this.schedule.peek(); slot; slot = this.schedule.peek()) {
+      if (slot.version === slot.conv.version) return slot;
+      this.schedule.pop();
+    }
+    return undefined;
+  }
+
+  /** Starts the heads that are due, earliest first, while send slots are free. */
+  private dispatch(): void {
+    const now = this.deps.clock.now().getTime();
+    while (this.inFlight.size < this.policy.maxConcurrentSends) {
+      const slot = this.nextSlot();
+      if (!slot || slot.at > now) break;
+      this.schedule.pop();
+      const { conv } = slot;
+      conv.scheduled = false;
+      this.scheduledCount -= 1;
+      const head = conv.queue[0]!;
+      if (head.unrecorded) {
+        const { outcome } = head.unrecorded;
+        this.run(conv.id, () => this.record(head, outcome));
+      } else this.run(conv.id, () => this.attempt(head));
+    }
+  }
+
+  /**
+   * When a free head falls due: after its nextAttemptAt and notBefore, and once the rate limit lets
+   * its conversation send. The limiter's answer holds until the conversation sends again, which
+   * only happens after it is rescheduled.
+   */
+  private dueAt(conv: string, head: Entry): number {
+    const now = this.deps.clock.now().getTime();
     const scheduled = Math.max(Date.parse(head.doc.value.nextAttemptAt), head.notBefore ?? 0);
-    return Math.max(scheduled, this.limiter.freeAt(conv, now));
+    const free = this.limiter.freeAt(conv, now);
+    // Free now: no later time is limited either, and the older due time keeps the order by age.
+    return free > now ? Math.max(scheduled, free) : scheduled;
   }
 
   /** A timer for the earliest time a waiting head becomes due, or the next poll. */
   private armTimer(): void {
     const now = this.deps.clock.now().getTime();
     const pollAt = this.lastRefreshAt + this.policy.pollIntervalMs;
-    const full = this.inFlight.size >= this.policy.maxConcurrentSends; // a finishing send kicks
     let next = Math.max(now, pollAt);
-    // Only each conversation's head can become due (this runs after every send).
-    for (const [conv, entry] of this.heads()) {
-      if (this.busy.has(conv) || entry.blockedOn) continue;
-      const due = this.dueAt(conv, entry, now);
-      if (due <= now && full) continue;
-      next = Math.min(next, Math.max(due, now));
+    // While every send slot is taken, a finishing send kicks a pump: only the poll needs a timer.
+    if (this.inFlight.size < this.policy.maxConcurrentSends) {
+      const slot = this.nextSlot();
+      if (slot) next = Math.min(next, Math.max(slot.at, now));
     }
     if (this.timer && this.timerAt === next) return;
     this.clearTimer();
@@ -427,6 +560,9 @@ export class Outbox {
       .finally(() => {
         this.busy.delete(conv);
         this.inFlight.delete(p);
+        // Its head may have changed, been blocked, or been sent (and the rate limit moved).
+        const queued = this.queues.get(conv);
+        if (queued) this.reschedule(queued);
         this.kick();
         this.resolveIdle();
       });
@@ -490,7 +626,8 @@ export class Outbox {
       [activityOf, 'activityId'],
     ] as const) {
       if (!ref || target[field]) continue;
-      const doc = await this.deps.store.get<OutboxItem>(OUTBOX_COLLECTION, ref);
+      // A sent item is stored without its payload: only its status and activity id are read.
+      const doc = await this.deps.store.get<StoredOutboxItem>(OUTBOX_COLLECTION, ref);
       if (!doc)
         return new DeliveryError(`referenced outbox item ${ref} does not exist`, {
           permanent: true,
@@ -555,7 +692,7 @@ export class Outbox {
           op: 'put',
           collection: OUTBOX_COLLECTION,
           id: item.id,
-          value: next,
+          value: storedForm(next),
           ifMatch: entry.doc.eTag,
         },
         ...hookOps,
@@ -627,9 +764,6 @@ export class Outbox {
         { ...log, status: outcome.error.status, err: outcome.error.message },
         'outbox item failed permanently',
       );
-    // Items waiting on this one (threadOf / activityOf) can go now. Only a head is ever blocked
-    // (attempt() blocks it); one that is no longer a head is unblocked by dispatch() anyway.
-    for (const [, head] of this.heads()) if (head.blockedOn === item.id) head.blockedOn = undefined;
   }
 
   /** The store refused the record. A retry only lives in memory; a settle blocks the conversation

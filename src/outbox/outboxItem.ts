@@ -39,40 +39,71 @@ export type OutboxOp = z.infer<typeof OutboxOp>;
 export const OutboxStatus = z.enum(['pending', 'sent', 'failed']);
 export type OutboxStatus = z.infer<typeof OutboxStatus>;
 
+const ItemFields = {
+  id: z.string().min(1),
+  /** Ordering and rate-limit key: one conversation's items go one at a time, by seq. */
+  conversationId: z.string().min(1),
+  seq: z.string().min(1),
+  op: OutboxOp,
+  target: OutboxTarget,
+  ticketId: z.string().min(1).optional(),
+  status: OutboxStatus,
+  attempts: z.number().int().nonnegative(),
+  nextAttemptAt: z.iso.datetime(),
+  lastError: z.string().optional(),
+  sentActivityId: z.string().optional(),
+  createdAt: z.iso.datetime(),
+  sentAt: z.iso.datetime().optional(),
+};
+
+function checkTarget(item: { op: OutboxOp; target: OutboxTarget }, ctx: z.RefinementCtx): void {
+  const t = item.target;
+  if (item.op === 'reply' && !t.threadId && !t.threadOf)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['target', 'threadId'],
+      message: 'a reply needs threadId or threadOf',
+    });
+  if (item.op === 'update' && !t.activityId && !t.activityOf)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['target', 'activityId'],
+      message: 'an update needs activityId or activityOf',
+    });
+}
+
+/** An item with its message: as enqueued, while pending, once failed, and as onSent sees it. */
 export const OutboxItem = z
-  .object({
-    id: z.string().min(1),
-    /** Ordering and rate-limit key: one conversation's items go one at a time, by seq. */
-    conversationId: z.string().min(1),
-    seq: z.string().min(1),
-    op: OutboxOp,
-    target: OutboxTarget,
-    payload: OutboxPayload,
-    ticketId: z.string().min(1).optional(),
-    status: OutboxStatus,
-    attempts: z.number().int().nonnegative(),
-    nextAttemptAt: z.iso.datetime(),
-    lastError: z.string().optional(),
-    sentActivityId: z.string().optional(),
-    createdAt: z.iso.datetime(),
-    sentAt: z.iso.datetime().optional(),
-  })
+  .object({ ...ItemFields, payload: OutboxPayload })
+  .superRefine(checkTarget);
+export type OutboxItem = z.infer<typeof OutboxItem>;
+
+/**
+ * An item as the store keeps it. A delivered item is kept without its payload: a card's JSON is
+ * several KB, and nothing reads it once sent (later items find the thread or message to update
+ * through its sentActivityId). Pending and failed items keep it: one is still to be sent, the
+ * other is shown and inspected.
+ */
+export const StoredOutboxItem = z
+  .object({ ...ItemFields, payload: OutboxPayload.optional() })
   .superRefine((item, ctx) => {
-    const t = item.target;
-    if (item.op === 'reply' && !t.threadId && !t.threadOf)
+    checkTarget(item, ctx);
+    if (item.payload === undefined && item.status !== 'sent')
       ctx.addIssue({
         code: 'custom',
-        path: ['target', 'threadId'],
-        message: 'a reply needs threadId or threadOf',
-      });
-    if (item.op === 'update' && !t.activityId && !t.activityOf)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['target', 'activityId'],
-        message: 'an update needs activityId or activityOf',
+        path: ['payload'],
+        message: `a ${item.status} item needs a payload (only a sent one is kept without)`,
       });
   });
-export type OutboxItem = z.infer<typeof OutboxItem>;
+export type StoredOutboxItem = z.infer<typeof StoredOutboxItem>;
+
+/** What the store keeps of `item`: a sent item loses its payload, the others are kept whole. */
+export function storedForm(item: OutboxItem): StoredOutboxItem {
+  if (item.status !== 'sent') return item;
+  const stored: StoredOutboxItem = { ...item };
+  delete stored.payload;
+  return stored;
+}
 
 /** What a caller decides; the rest (status, seq, times) is filled in by newOutboxItem. */
 export interface OutboxItemInput {
@@ -90,9 +121,9 @@ export interface OutboxItemInput {
 /** The indexes the outbox reads by; the composition root merges them into the store's IndexSpec. */
 export const OUTBOX_INDEXES: IndexSpec = {
   [OUTBOX_COLLECTION]: {
-    pending: (i: OutboxItem) => (i.status === 'pending' ? 'pending' : undefined),
-    failed: (i: OutboxItem) => (i.status === 'failed' ? 'failed' : undefined),
-    ticket: (i: OutboxItem) => i.ticketId,
+    pending: (i: StoredOutboxItem) => (i.status === 'pending' ? 'pending' : undefined),
+    failed: (i: StoredOutboxItem) => (i.status === 'failed' ? 'failed' : undefined),
+    ticket: (i: StoredOutboxItem) => i.ticketId,
   },
 };
 
@@ -132,11 +163,6 @@ export function newOutboxItem(input: OutboxItemInput, now: Date): OutboxItem {
  * ConflictError as a whole: re-read the state and decide again. Call `outbox.wake()` after the
  * write succeeds so delivery starts at once.
  */
-/** The ids of the items a batch enqueues: what to pass to `outbox.wake(ids)` once it is written. */
-export function enqueuedIds(ops: readonly WriteOp[]): string[] {
-  return ops.filter((op) => op.op === 'put' && op.collection === OUTBOX_COLLECTION).map((op) => op.id);
-}
-
 export function enqueueOps(items: OutboxItem[]): WriteOp[] {
   return items.map((item) => ({
     op: 'put',
@@ -145,6 +171,13 @@ export function enqueueOps(items: OutboxItem[]): WriteOp[] {
     value: item,
     ifMatch: 'absent',
   }));
+}
+
+/** The ids of the items a batch enqueues: what to pass to `outbox.wake(ids)` once it is written. */
+export function enqueuedIds(ops: readonly WriteOp[]): string[] {
+  return ops
+    .filter((op) => op.op === 'put' && op.collection === OUTBOX_COLLECTION)
+    .map((op) => op.id);
 }
 
 /** Delivery order within a conversation. */

@@ -16,6 +16,8 @@ export const TEAMS_CONVERSATION_LIMITS: RateWindow[] = [
 
 /** The send times of one key, kept only as long as the longest window needs them. */
 export class SlidingWindowLimiter {
+  // Per key, ascending: each window's sends are a suffix, found by index rather than by a filtered
+  // copy (the outbox asks each time it reschedules a conversation, after every send).
   private readonly sends = new Map<string, number[]>();
   private readonly horizon: number;
 
@@ -26,30 +28,49 @@ export class SlidingWindowLimiter {
   /** The earliest time (ms) a send for `key` may start: `now` if one may start now. */
   freeAt(key: string, now: number): number {
     const times = this.prune(key, now);
+    if (!times) return now;
     let at = now;
     for (const w of this.windows) {
-      const inWindow = times.filter((t) => t > now - w.windowMs);
+      const inWindow = times.length - firstAfter(times, now - w.windowMs);
       // The send that must leave the window before another may start.
-      const blocker = inWindow[inWindow.length - w.max];
-      if (inWindow.length >= w.max && blocker !== undefined)
-        at = Math.max(at, blocker + w.windowMs);
+      if (inWindow >= w.max && w.max > 0)
+        at = Math.max(at, times[times.length - w.max]! + w.windowMs);
     }
     return at;
   }
 
   /** Counts a send attempt (failed ones count too: the service saw them). */
   record(key: string, at: number): void {
-    const times = this.sends.get(key) ?? [];
-    times.push(at);
-    this.sends.set(key, times);
+    const times = this.sends.get(key);
+    if (!times) this.sends.set(key, [at]);
+    else if (times.length === 0 || times[times.length - 1]! <= at) times.push(at);
+    else times.splice(firstAfter(times, at), 0, at); // the clock went back: keep the order
   }
 
-  private prune(key: string, now: number): number[] {
+  /** The key's times still inside the longest window, dropped from the front in place. */
+  private prune(key: string, now: number): number[] | undefined {
     const times = this.sends.get(key);
-    if (!times) return [];
-    const kept = times.filter((t) => t > now - this.horizon);
-    if (kept.length === 0) this.sends.delete(key);
-    else this.sends.set(key, kept);
-    return kept;
+    if (!times) return undefined;
+    const drop = firstAfter(times, now - this.horizon);
+    if (drop === 0) return times;
+    if (drop === times.length) {
+      this.sends.delete(key);
+      return undefined;
+    }
+    times.copyWithin(0, drop);
+    times.length -= drop;
+    return times;
   }
+}
+
+/** The index of the first time after `t` in ascending `times` (its length if none). */
+function firstAfter(times: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -11,6 +11,7 @@ import {
   type OutboxItem,
   type OutboxItemInput,
 } from '../../src/outbox/outboxItem.js';
+import { SlidingWindowLimiter } from '../../src/outbox/rateLimit.js';
 import { ManualTimers } from '../../src/outbox/timers.js';
 import { FaultyStore } from '../../src/store/faultyStore.js';
 import { MemoryStore } from '../../src/store/memoryStore.js';
@@ -430,6 +431,195 @@ describe('Outbox', () => {
     expect(reply!.item.target.threadId).to.equal('act-1');
     expect(update!.item.target.activityId).to.equal('act-1');
     await f.outbox.stop();
+  });
+
+  it('stores a delivered item without its payload, and later items still thread on and update it', async () => {
+    const f = setup();
+    const hooked: OutboxItem[] = [];
+    f.outbox = new Outbox({
+      store: f.store,
+      notifier: f.notifier,
+      clock: f.clock,
+      timers: f.timers,
+      logger: silentLogger,
+      onSent: (item) => (hooked.push(item), []),
+    });
+    await f.outbox.start();
+    const card = f.make('T1:desk:card', 'desk', {
+      ticketId: 'T1',
+      payload: { kind: 'card', card: 'deskTicket', data: { rev: 1, title: 'Outage' } },
+    });
+    f.notifier.failConversation('gone', permanent(403));
+    await f.enqueue(f.make('lost', 'gone'), card);
+    await drain(f.outbox, f.timers);
+    const sent = await f.stored(card.id);
+    expect(sent).to.not.have.property('payload');
+    expect(sent).to.deep.include({
+      id: card.id,
+      conversationId: 'desk',
+      seq: card.seq,
+      op: 'post',
+      target: { conversationId: 'desk' },
+      ticketId: 'T1',
+      status: 'sent',
+      attempts: 1,
+      sentActivityId: 'act-1',
+      createdAt: card.createdAt,
+    });
+    expect(sent.sentAt).to.be.a('string');
+    expect(hooked[0]!.payload, 'the hook sees the item whole').to.deep.equal(card.payload);
+    // A failed item keeps its payload: it is shown and inspected.
+    expect(await f.stored('lost')).to.deep.include({
+      status: 'failed',
+      payload: { kind: 'text', text: 'lost' },
+    });
+
+    // Enqueued after the card was compacted: resolved through its stored sentActivityId.
+    await f.enqueue(
+      f.make('T1:reply', 'desk', {
+        op: 'reply',
+        target: { conversationId: 'desk', threadOf: card.id },
+      }),
+      f.make('T1:update', 'desk', {
+        op: 'update',
+        target: { conversationId: 'desk', activityOf: card.id },
+      }),
+    );
+    await drain(f.outbox, f.timers);
+    const [reply, update] = f.notifier.calls.slice(-2).map((c) => c.item);
+    expect(reply!.target.threadId).to.equal('act-1');
+    expect(update!.target.activityId).to.equal('act-1');
+    expect(reply!.payload, 'a pending item is sent with its payload').to.deep.equal({
+      kind: 'text',
+      text: 'T1:reply',
+    });
+    for (const id of ['T1:reply', 'T1:update'])
+      expect(await f.stored(id))
+        .to.include({ status: 'sent' })
+        .and.not.have.property('payload');
+    await f.outbox.stop();
+  });
+
+  it('sends an item waiting for a message in another conversation as soon as that one is sent', async () => {
+    const f = setup();
+    await f.outbox.start();
+    f.notifier.failNext(transient(500));
+    const t0 = f.clock.now().getTime();
+    await f.enqueue(
+      f.make('card', 'desk'),
+      f.make('reply', 'other', {
+        op: 'reply',
+        target: { conversationId: 'other', threadOf: 'card' },
+      }),
+    );
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.calls.map((c) => [c.item.id, c.at - t0, c.ok])).to.deep.equal([
+      ['card', 0, false],
+      ['card', 375, true],
+      ['reply', 375, true],
+    ]);
+    expect(f.notifier.calls[2]!.item.target.threadId).to.equal('act-1');
+    await f.outbox.stop();
+  });
+
+  it('sends an item waiting for a message that someone else marked sent', async () => {
+    const f = setup({ policy: { pollIntervalMs: 3_600_000 } });
+    await f.outbox.start();
+    f.notifier.failConversation('desk', transient(429, 600_000));
+    await f.enqueue(
+      f.make('card', 'desk'),
+      f.make('reply', 'other', {
+        op: 'reply',
+        target: { conversationId: 'other', threadOf: 'card' },
+      }),
+    );
+    await f.outbox.idle();
+    expect(f.notifier.calls.map((c) => c.item.id)).to.deep.equal(['card']);
+    // E.g. another instance delivered it: this one drops it at the next refresh.
+    const card = (await f.store.get<OutboxItem>(OUTBOX_COLLECTION, 'card'))!;
+    const { payload: _payload, ...compact } = card.value;
+    await f.store.write([
+      {
+        op: 'put',
+        collection: OUTBOX_COLLECTION,
+        id: 'card',
+        value: { ...compact, status: 'sent', sentActivityId: 'elsewhere-1' },
+        ifMatch: card.eTag,
+      },
+    ]);
+    f.outbox.wake();
+    await f.outbox.idle();
+    expect(f.notifier.calls.map((c) => [c.item.id, c.item.target.threadId])).to.deep.equal([
+      ['card', undefined],
+      ['reply', 'elsewhere-1'],
+    ]);
+    expect(f.outbox.pendingCount).to.equal(0);
+    await f.outbox.stop();
+  });
+
+  it('starts the oldest head first when send slots are scarce', async () => {
+    const f = setup({ policy: { maxConcurrentSends: 1 } });
+    await f.outbox.start();
+    const [x, y, z] = [f.make('x', 'c1'), f.make('y', 'c2'), f.make('z', 'c3')];
+    for (const item of [z, x, y]) await f.store.write(enqueueOps([item]));
+    f.outbox.wake();
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.calls.map((c) => c.item.id)).to.deep.equal(['x', 'y', 'z']);
+    await f.outbox.stop();
+  });
+
+  it('does the same work per send however many conversations wait on a retry or a thread', async () => {
+    // Counted, not timed: how often the rate limit is asked while one conversation sends 20 items.
+    const limiterCalls = async (waiting: number): Promise<number> => {
+      const f = setup({ policy: { pollIntervalMs: 3_600_000 } });
+      const freeAt = SlidingWindowLimiter.prototype.freeAt;
+      let calls = 0;
+      SlidingWindowLimiter.prototype.freeAt = function (key: string, now: number) {
+        calls += 1;
+        return freeAt.call(this, key, now);
+      };
+      try {
+        await f.outbox.start();
+        // Half wait 10 minutes after a 429; half wait for the desk card, which is one of those.
+        f.notifier.failConversation('desk', transient(429, 600_000));
+        const idle = [f.make('card', 'desk')];
+        for (let n = 0; n < waiting / 2; n++) {
+          f.notifier.failConversation(`throttled-${n}`, transient(429, 600_000));
+          idle.push(f.make(`throttled-${n}`, `throttled-${n}`));
+          idle.push(
+            f.make(`reply-${n}`, `thread-${n}`, {
+              op: 'reply',
+              target: { conversationId: `thread-${n}`, threadOf: 'card' },
+            }),
+          );
+        }
+        const ops = enqueueOps(idle);
+        await f.store.write(ops);
+        f.outbox.wake(enqueuedIds(ops));
+        await f.outbox.idle();
+        expect(f.outbox.pendingCount).to.equal(waiting + 1);
+
+        calls = 0;
+        const busy = enqueueOps(Array.from({ length: 20 }, (_, n) => f.make(`busy-${n}`, 'busy')));
+        await f.store.write(busy);
+        f.outbox.wake(enqueuedIds(busy));
+        // 7 per second: the rest waits for the rate limit's timer.
+        for (;;) {
+          await f.outbox.idle();
+          if (f.notifier.sent.filter((i) => i.conversationId === 'busy').length === 20) break;
+          expect(f.timers.runNext(), 'a timer is set').to.equal(true);
+        }
+        expect(f.outbox.pendingCount).to.equal(waiting + 1);
+        await f.outbox.stop();
+        return calls;
+      } finally {
+        SlidingWindowLimiter.prototype.freeAt = freeAt;
+      }
+    };
+    const few = await limiterCalls(4);
+    const many = await limiterCalls(400);
+    expect(many).to.equal(few);
+    expect(few).to.be.at.most(2 * 20); // about once per send, not once per conversation per pump
   });
 
   it('waits for a referenced message in another conversation, and fails if it never arrives', async () => {

@@ -7,6 +7,9 @@ import {
   newOutboxItem,
   OUTBOX_COLLECTION,
   OUTBOX_INDEXES,
+  type OutboxItemInput,
+  storedForm,
+  StoredOutboxItem,
 } from '../../src/outbox/outboxItem.js';
 
 const at = new Date('2026-11-21T09:00:00Z');
@@ -77,6 +80,63 @@ describe('outboxItem', () => {
       at,
     );
     expect(item.target.threadOf).to.equal('OUT-1:desk-card');
+  });
+
+  it('refuses an item without a payload, naming the field', () => {
+    const input = { id: 'x', op: 'post', target: { conversationId: 'c' } } as OutboxItemInput;
+    expect(() => newOutboxItem(input, at)).to.throw(ZodError, /payload/);
+  });
+
+  it('stores a sent item without its payload, and the others whole', () => {
+    const item = newOutboxItem(
+      {
+        id: 'x',
+        op: 'post',
+        target: { conversationId: 'c' },
+        payload: { kind: 'card', card: 'deskTicket', data: { rev: 1 } },
+        ticketId: 'T',
+      },
+      at,
+    );
+    const sent = { ...item, status: 'sent' as const, attempts: 1, sentActivityId: 'act-1' };
+    const stored = storedForm(sent);
+    const { payload: _delivered, ...rest } = sent;
+    expect(stored).to.not.have.property('payload');
+    expect(stored).to.deep.equal(rest);
+    expect(sent.payload, 'the item handed in is left as it was').to.deep.include({
+      card: 'deskTicket',
+    });
+    expect(StoredOutboxItem.parse(stored)).to.deep.equal(stored);
+    expect(storedForm(item)).to.equal(item);
+    const failed = { ...item, status: 'failed' as const };
+    expect(storedForm(failed)).to.equal(failed);
+  });
+
+  it('refuses a stored pending or failed item without a payload, saying why', () => {
+    const item = newOutboxItem(
+      {
+        id: 'x',
+        op: 'post',
+        target: { conversationId: 'c' },
+        payload: { kind: 'text', text: 't' },
+      },
+      at,
+    );
+    const { payload: _payload, ...bare } = item;
+    for (const status of ['pending', 'failed'] as const) {
+      const r = StoredOutboxItem.safeParse({ ...bare, status });
+      expect(r.success, status).to.equal(false);
+      expect(r.error!.issues).to.deep.equal([
+        {
+          code: 'custom',
+          path: ['payload'],
+          message: `a ${status} item needs a payload (only a sent one is kept without)`,
+        },
+      ]);
+    }
+    expect(StoredOutboxItem.safeParse({ ...bare, status: 'sent' }).success).to.equal(true);
+    // Stored before sent items were compacted: still read.
+    expect(StoredOutboxItem.safeParse({ ...item, status: 'sent' }).success).to.equal(true);
   });
 
   it('enqueues create-once puts', () => {
