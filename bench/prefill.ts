@@ -13,7 +13,7 @@ import { deskCardView, newsView } from '../src/desk/deskViews.js';
 import { type Directory, loadDirectory } from '../src/directory.js';
 import type { Ticket } from '../src/domain/ticket.js';
 import type { OutageDraft } from '../src/flows/outageFlow.js';
-import { newOutboxItem, OUTBOX_COLLECTION } from '../src/outbox/outboxItem.js';
+import { newOutboxItem, OUTBOX_COLLECTION, type OutboxItem, storedForm } from '../src/outbox/outboxItem.js';
 import { APP_INDEXES } from '../src/services/appIndexes.js';
 import { COLLECTIONS } from '../src/services/collections.js';
 import { buildTicket } from '../src/services/outageService.js';
@@ -248,8 +248,8 @@ function deskCard(t: Ticket, directory: Directory, now: Date, view = deskCardVie
     },
     now,
   );
-  const sent = { ...item, status: 'sent', attempts: 1, sentAt: now.toISOString(), sentActivityId: `desk-${t.id}` };
-  return [OUTBOX_COLLECTION, item.id, sent];
+  const sent: OutboxItem = { ...item, status: 'sent', attempts: 1, sentAt: now.toISOString(), sentActivityId: `desk-${t.id}` };
+  return [OUTBOX_COLLECTION, item.id, storedForm(sent)];
 }
 
 /** What the bot stores when it first hears from a personal chat (bot/supportBot.ts). */
