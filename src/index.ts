@@ -189,6 +189,10 @@ export async function main(options: MainOptions = {}): Promise<Running> {
         pages: [
           { route: '/dialogs/incident', page: 'incidentDialog' },
           { route: '/tab/incidents', page: 'incidentsTab' },
+          // The manifest's websiteUrl, privacyUrl and termsOfUseUrl.
+          { route: '/', page: 'about' },
+          { route: '/privacy', page: 'privacy' },
+          { route: '/terms', page: 'terms' },
         ],
         logger,
       }),

@@ -63,6 +63,24 @@ describe('HTTP server', () => {
     expect(res.body).to.include({ status: 'ok', localMode: true });
   });
 
+  // The manifest's websiteUrl, privacyUrl and termsOfUseUrl point here (Teams shows them in the
+  // app's details; app validation follows them).
+  for (const [path, heading] of [
+    ['/', 'F&amp;O Support for Teams'],
+    ['/privacy', 'Privacy'],
+    ['/terms', 'Terms of use'],
+  ] as const)
+    it(`serves ${path} as a page with its style sheet under the pages' security policy`, async () => {
+      const res = await request(path);
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('content-type')).to.equal('text/html; charset=utf-8');
+      expect(res.headers.get('content-security-policy')).to.include("default-src 'none'");
+      expect(res.body).to.include(`<h1>${heading}</h1>`);
+      const css = /href="(\/web\/style\.css)"/.exec(res.body as string)?.[1];
+      expect(css).to.equal('/web/style.css');
+      expect((await request(css!)).status).to.equal(200);
+    });
+
   it('answers 400 to a body that is not JSON', async () => {
     expect((await postJson('{"type": "message",')).status).to.equal(400);
   });
