@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { ConflictError, type Store, type StoredDoc, type WriteOp } from '../store/store.js';
 import type { Clock } from '../time.js';
 import { DeliveryError, toDeliveryError, type Notifier } from './notifier.js';
-import { MinHeap } from './minHeap.js';
+import { MinHeap } from '../minHeap.js';
 import {
   backoffMs,
   compareSeq,

@@ -1,5 +1,6 @@
 import { type Deadline, deadlineOf, pendingDeadlines, type Ticket } from '../domain/ticket.js';
 import type { Logger } from '../logger.js';
+import { MinHeap } from '../minHeap.js';
 import { COLLECTIONS } from '../services/collections.js';
 import type { IndexSpec, Store } from '../store/store.js';
 import type { Clock } from '../time.js';
@@ -54,12 +55,16 @@ export const realTimers: Timers = {
   },
 };
 
-/** Keeps the due times in memory (sorted), loads them at start, fires each when due. */
+/** Keeps the due times in memory, loads them at start, fires each when due. */
 export class DeadlineScheduler {
-  /** Sorted by time, then id. */
-  private due: { at: number; id: string }[] = [];
-  /** id -> its time in `due`, to find it again in O(log n). */
+  /** id -> when it is due: the truth. */
   private readonly atOf = new Map<string, number>();
+  /**
+   * The same, earliest first (then by id). An acknowledgement forgets two deadlines among tens of
+   * thousands: entries are dropped lazily (one whose time is no longer its id's is skipped) rather
+   * than searched for.
+   */
+  private due = new MinHeap<{ at: number; id: string }>((a, b) => byTimeThenId(a, b) < 0);
   private timer: { cancel(): void } | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -84,15 +89,10 @@ export class DeadlineScheduler {
       for (const doc of await store.find<Ticket>(COLLECTIONS.tickets, 'status', 'submitted'))
         known.push(...pendingDeadlines(doc.value));
     }
-    this.due = [];
     this.atOf.clear();
-    for (const d of known) {
-      const at = timeOf(d.at);
-      this.due.push({ at, id: d.id });
-      this.atOf.set(d.id, at);
-    }
-    this.due.sort(byTimeThenId);
-    this.deps.logger.info({ pending: this.due.length }, 'deadlines loaded');
+    this.due.retain(() => false);
+    for (const d of known) this.schedule(d.id, timeOf(d.at));
+    this.deps.logger.info({ pending: this.atOf.size }, 'deadlines loaded');
     this.arm();
   }
 
@@ -126,21 +126,22 @@ export class DeadlineScheduler {
   }
 
   get pending(): number {
-    return this.due.length;
+    return this.atOf.size;
   }
 
   private arm(): void {
     this.timer?.cancel();
     this.timer = undefined;
-    if (this.stopped || this.due.length === 0) return;
-    const wait = Math.max(0, Math.min(this.due[0]!.at - this.deps.clock.now().getTime(), DeadlineScheduler.MAX_SLEEP_MS));
+    const next = this.next();
+    if (this.stopped || !next) return;
+    const wait = Math.max(0, Math.min(next.at - this.deps.clock.now().getTime(), DeadlineScheduler.MAX_SLEEP_MS));
     this.timer = (this.deps.timers ?? realTimers).set(() => void this.tick(), wait);
   }
 
   private async fireDue(): Promise<void> {
     const now = this.deps.clock.now().getTime();
-    while (!this.stopped && this.due.length > 0 && this.due[0]!.at <= now) {
-      const { id } = this.due.shift()!;
+    for (let next = this.next(); !this.stopped && next && next.at <= now; next = this.next()) {
+      const { id } = this.due.pop()!;
       this.atOf.delete(id);
       const sep = id.lastIndexOf(':');
       const ticketId = id.slice(0, sep);
@@ -171,36 +172,33 @@ export class DeadlineScheduler {
     }
   }
 
-  /** Puts (or moves) `id` at `at`, keeping `due` sorted: a binary search, not a scan. */
+  /** The earliest deadline still wanted, stale entries dropped on the way. */
+  private next(): { at: number; id: string } | undefined {
+    for (let top = this.due.peek(); top; top = this.due.peek()) {
+      if (this.atOf.get(top.id) === top.at) return top;
+      this.due.pop();
+    }
+    return undefined;
+  }
+
+  /** Puts (or moves) `id` at `at`: O(log n); its old entry goes stale. */
   private schedule(id: string, at: number): void {
     if (this.atOf.get(id) === at) return;
-    this.unschedule(id);
-    const entry = { at, id };
-    this.due.splice(bisect(this.due, entry), 0, entry);
     this.atOf.set(id, at);
+    this.due.push({ at, id });
+    this.compact();
   }
 
   private unschedule(id: string): void {
-    const old = this.atOf.get(id);
-    if (old === undefined) return;
-    const i = bisect(this.due, { at: old, id });
-    if (this.due[i]?.id === id) this.due.splice(i, 1);
-    this.atOf.delete(id);
+    if (this.atOf.delete(id)) this.compact();
+  }
+
+  /** Drops stale entries once they outnumber the wanted ones (amortised O(1) per change). */
+  private compact(): void {
+    if (this.due.size > 2 * this.atOf.size + 64) this.due.retain((e) => this.atOf.get(e.id) === e.at);
   }
 }
 
 function byTimeThenId(a: { at: number; id: string }, b: { at: number; id: string }): number {
   return a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-/** The first index whose entry does not sort before `entry`. */
-function bisect(list: readonly { at: number; id: string }[], entry: { at: number; id: string }): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (byTimeThenId(list[mid]!, entry) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -230,6 +230,23 @@ describe('DeadlineScheduler', () => {
     ]);
   });
 
+  it('fires a deadline moved away and back once, and keeps only what is still tracked', async () => {
+    const h = harness();
+    await h.scheduler.start();
+    const sla = { warnAt: at(3).toISOString(), dueAt: at(600).toISOString() };
+    await h.store.write([ticketOp('A', sla)]);
+    h.scheduler.track('A', [deadlineOf('A', 'warn', at(3).toISOString())]);
+    h.scheduler.track('A', [deadlineOf('A', 'warn', at(5).toISOString())]);
+    h.scheduler.track('A', [deadlineOf('A', 'warn', at(3).toISOString())]);
+    // Thousands of tickets tracked and then acknowledged leave nothing behind.
+    for (let i = 0; i < 5_000; i++) h.scheduler.track(`T-${i}`, [deadlineOf(`T-${i}`, 'warn', at(4).toISOString())]);
+    for (let i = 0; i < 5_000; i++) h.scheduler.track(`T-${i}`, []);
+    expect(h.scheduler.pending).to.equal(1);
+    await runUntil(h.timers, h.scheduler, at(10));
+    expect(h.fired).to.deep.equal([{ id: 'A:warn', at: at(3).getTime() }]);
+    expect(h.scheduler.pending).to.equal(0);
+  });
+
   it('fires a deadline at its stored time when it learnt an earlier one', async () => {
     // Another instance moved the SLA later: the ticket, not the memory, decides.
     const h = harness();

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { MinHeap } from '../../src/outbox/minHeap.js';
-import { seededRandom } from '../../src/seededRandom.js';
+import { MinHeap } from '../src/minHeap.js';
+import { seededRandom } from '../src/seededRandom.js';
 
 describe('MinHeap', () => {
   it('pops in order, ties as its comparison says', () => {

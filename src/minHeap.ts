@@ -1,5 +1,5 @@
-// A binary min-heap: the outbox keeps its conversations here by the time their heads fall due, so
-// finding the next one costs O(log n) instead of a pass over every conversation with a backlog.
+// A binary min-heap: the outbox keeps its conversations here by the time their heads fall due, the
+// SLA clock its deadlines, so finding the next one costs O(log n) instead of a pass over them all.
 
 /** Smallest first, by `before(a, b)`: true when a goes before b. */
 export class MinHeap<T> {
