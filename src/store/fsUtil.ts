@@ -1,6 +1,7 @@
 // File-system helpers for durability: rename alone survives a process crash, but only fsync of the
 // file and of its directory survives a power cut.
 
+import fs from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { StoreUnavailableError } from './store.js';
@@ -21,22 +22,31 @@ export function unavailable(message: string, cause: unknown): StoreUnavailableEr
   return new StoreUnavailableError(`${message}: ${detail}`, { cause });
 }
 
-/** Flushes a file or directory to disk. A path that no longer exists has nothing left to flush. */
-export async function fsyncPath(path: string): Promise<void> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return;
-    // Windows cannot open a directory as a file; its NTFS metadata journal covers renames.
-    if (process.platform === 'win32' && isErrno(err, 'EISDIR', 'EPERM', 'EACCES')) return;
-    throw err;
-  }
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+/**
+ * Flushes a file or directory to disk. A path that no longer exists has nothing left to flush.
+ * Callbacks rather than fs/promises: a checkpoint fsyncs thousands of files, and a FileHandle's
+ * three promise round trips cost the event loop about half again as much per file.
+ */
+export function fsyncPath(path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.open(path, 'r', (openErr, fd) => {
+      if (openErr) {
+        if (isErrno(openErr, 'ENOENT')) return resolve();
+        // Windows cannot open a directory as a file; its NTFS metadata journal covers renames.
+        if (process.platform === 'win32' && isErrno(openErr, 'EISDIR', 'EPERM', 'EACCES')) {
+          return resolve();
+        }
+        return reject(openErr);
+      }
+      fs.fsync(fd, (syncErr) => {
+        fs.close(fd, (closeErr) => {
+          const err = syncErr ?? closeErr;
+          if (err) reject(err);
+          else resolve();
+        });
+      });
+    });
+  });
 }
 
 /**
