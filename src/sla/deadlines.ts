@@ -66,6 +66,8 @@ export class DeadlineScheduler {
    */
   private due = new MinHeap<{ at: number; id: string }>((a, b) => byTimeThenId(a, b) < 0);
   private timer: { cancel(): void } | undefined;
+  /** The due time the timer was set for (it may wake earlier, at MAX_SLEEP_MS). */
+  private armedFor: number | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
   // Re-check at least this often, so a system clock change cannot delay a deadline for long.
@@ -130,12 +132,18 @@ export class DeadlineScheduler {
   }
 
   private arm(): void {
+    const next = this.next();
+    // Every new ticket tracks two deadlines, nearly always later than the earliest: keep the timer.
+    if (this.timer && !this.stopped && next?.at === this.armedFor) return;
     this.timer?.cancel();
     this.timer = undefined;
-    const next = this.next();
     if (this.stopped || !next) return;
     const wait = Math.max(0, Math.min(next.at - this.deps.clock.now().getTime(), DeadlineScheduler.MAX_SLEEP_MS));
-    this.timer = (this.deps.timers ?? realTimers).set(() => void this.tick(), wait);
+    this.armedFor = next.at;
+    this.timer = (this.deps.timers ?? realTimers).set(() => {
+      this.timer = undefined;
+      void this.tick();
+    }, wait);
   }
 
   private async fireDue(): Promise<void> {

@@ -247,6 +247,27 @@ describe('DeadlineScheduler', () => {
     expect(h.scheduler.pending).to.equal(0);
   });
 
+  it('sets its timer again only when the earliest deadline changes', async () => {
+    const h = harness();
+    const sets: number[] = [];
+    const inner = schedulerTimers(h.timers);
+    const scheduler = new DeadlineScheduler({
+      store: h.store,
+      clock: h.clock,
+      logger: silentLogger,
+      timers: { set: (fn, ms) => (sets.push(ms), inner.set(fn, ms)) },
+      handle: async (d) => void h.fired.push({ id: d.id, at: h.clock.now().getTime() }),
+    });
+    await scheduler.start();
+    scheduler.track('A', [deadlineOf('A', 'warn', at(0, 20_000).toISOString())]);
+    for (let i = 0; i < 100; i++) scheduler.track(`L-${i}`, [deadlineOf(`L-${i}`, 'warn', at(5).toISOString())]);
+    expect(sets).to.deep.equal([20_000]);
+    scheduler.track('B', [deadlineOf('B', 'warn', at(0, 10_000).toISOString())]);
+    expect(sets).to.deep.equal([20_000, 10_000]);
+    scheduler.track('B', []); // the earliest is gone: back to A's time
+    expect(sets).to.deep.equal([20_000, 10_000, 20_000]);
+  });
+
   it('fires a deadline at its stored time when it learnt an earlier one', async () => {
     // Another instance moved the SLA later: the ticket, not the memory, decides.
     const h = harness();
