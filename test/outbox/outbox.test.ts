@@ -8,14 +8,21 @@ import {
   newOutboxItem,
   OUTBOX_COLLECTION,
   OUTBOX_INDEXES,
+  StoredOutboxItem,
   type OutboxItem,
   type OutboxItemInput,
+  type OutboxPayload,
 } from '../../src/outbox/outboxItem.js';
 import { SlidingWindowLimiter } from '../../src/outbox/rateLimit.js';
 import { ManualTimers } from '../../src/outbox/timers.js';
 import { FaultyStore } from '../../src/store/faultyStore.js';
 import { MemoryStore } from '../../src/store/memoryStore.js';
-import { ConflictError, type Store, type WriteOp } from '../../src/store/store.js';
+import {
+  ConflictError,
+  StoreUnavailableError,
+  type Store,
+  type WriteOp,
+} from '../../src/store/store.js';
 import { ManualClock } from '../../src/time.js';
 import { drain } from './drive.js';
 import { permanent, RecordingNotifier, transient } from './recordingNotifier.js';
@@ -785,4 +792,269 @@ describe('Outbox', () => {
       expect(bad.lastError).to.match(/^invalid item: /);
       await outbox.stop();
     });
+});
+
+describe('Outbox with a backlog', () => {
+  // A desk channel held by its rate limit (one send per 10 s): the rest waits behind its head.
+  const slow = { perConversation: [{ max: 1, windowMs: 10_000 }], pollIntervalMs: 3_600_000 };
+
+  const deskCard = (ticketId: string, rev = 1): OutboxPayload => ({
+    kind: 'card',
+    card: 'deskTicket',
+    data: { ticketId, rev, title: `Outage ${ticketId}`, facts: [{ title: 'Rev', value: rev }] },
+  });
+
+  /** The store as the outbox sees it: counts item reads, fails them on demand, keeps item writes. */
+  function probed(inner: Store) {
+    const probe = { gets: 0, failGets: false, puts: [] as unknown[] };
+    const store: Store = Object.assign(Object.create(inner) as Store, {
+      get: async <T>(collection: string, id: string) => {
+        if (collection !== OUTBOX_COLLECTION) return inner.get<T>(collection, id);
+        probe.gets += 1;
+        if (probe.failGets) throw new StoreUnavailableError('injected read failure');
+        return inner.get<T>(collection, id);
+      },
+      write: (ops: WriteOp[]) => {
+        for (const op of ops)
+          if (op.op === 'put' && op.collection === OUTBOX_COLLECTION) probe.puts.push(op.value);
+        return inner.write(ops);
+      },
+    });
+    return { store, probe };
+  }
+
+  function setupBacklog(extra: Partial<OutboxDeps> = {}) {
+    const f = setup();
+    const { store, probe } = probed(f.faulty);
+    const failing = new Map<string, Error[]>();
+    f.outbox = new Outbox({
+      store,
+      notifier: {
+        send: (item) => {
+          const error = failing.get(item.id)?.shift();
+          if (error) f.notifier.failNext(error);
+          return f.notifier.send(item);
+        },
+      },
+      clock: f.clock,
+      timers: f.timers,
+      logger: silentLogger,
+      random: () => 0.5,
+      ...extra,
+    });
+    const card = (id: string) => f.make(id, 'desk', { payload: deskCard(id) });
+    /** Someone else rewrites a stored item, without waking the outbox. */
+    const rewrite = async (id: string, change: (v: OutboxItem) => unknown) => {
+      const doc = (await f.store.get<OutboxItem>(OUTBOX_COLLECTION, id))!;
+      const value = change(doc.value);
+      await f.store.write([
+        value === undefined
+          ? { op: 'delete', collection: OUTBOX_COLLECTION, id, ifMatch: doc.eTag }
+          : { op: 'put', collection: OUTBOX_COLLECTION, id, value, ifMatch: doc.eTag },
+      ]);
+    };
+    const sentIds = () => f.notifier.calls.map((c) => c.item.id);
+    /** The item's next sends fail with these errors, in order. */
+    const failItem = (id: string, ...errors: Error[]) => failing.set(id, errors);
+    return { ...f, probe, card, rewrite, sentIds, failItem };
+  }
+
+  it('holds the payload of its head only, and delivers it all once, in order, whole', async () => {
+    const f = setupBacklog(); // Teams' limits: 7 per second, 60 per 30 seconds
+    await f.outbox.start();
+    const early = f.card('desk:early'); // created first, written late (a slower turn)
+    const items = Array.from({ length: 150 }, (_, n) => f.card(`desk:${n}`));
+    let most = 0;
+    // Some written one turn at a time, the rest in one batch.
+    for (const item of items.slice(0, 20)) {
+      await f.store.write(enqueueOps([item]));
+      f.outbox.wake([item.id]);
+      await f.outbox.idle();
+      most = Math.max(most, f.outbox.heldPayloads);
+    }
+    const batch = enqueueOps(items.slice(20));
+    await f.store.write(batch);
+    f.outbox.wake(enqueuedIds(batch));
+    await f.outbox.idle();
+    most = Math.max(most, f.outbox.heldPayloads);
+    const before = f.sentIds();
+    expect(before.length, 'sent before the backlog built up').to.be.within(1, 20);
+    await f.store.write(enqueueOps([early]));
+    f.outbox.wake([early.id]);
+    for (;;) {
+      await f.outbox.idle();
+      most = Math.max(most, f.outbox.heldPayloads);
+      if (f.outbox.pendingCount === 0) break;
+      expect(f.timers.runNext(), 'a timer is set').to.equal(true);
+    }
+    expect(most, 'items held with their payload at once').to.equal(1);
+    const expected = [
+      ...before,
+      early.id,
+      ...items.map((i) => i.id).filter((id) => !before.includes(id)),
+    ];
+    expect(f.sentIds()).to.deep.equal(expected);
+    const byId = new Map([early, ...items].map((i) => [i.id, i.payload]));
+    for (const { item } of f.notifier.calls)
+      expect(item.payload, item.id).to.deep.equal(byId.get(item.id));
+    expect(await f.store.find(OUTBOX_COLLECTION, 'pending', 'pending')).to.have.length(0);
+    await f.outbox.stop();
+  });
+
+  it('reads each item once when its conversation has no backlog', async () => {
+    const f = setupBacklog();
+    await f.outbox.start();
+    // One at a time in one conversation (woken by id, then by a listing), and one per conversation.
+    for (let n = 0; n < 5; n++) {
+      const item = f.make(`solo:${n}`, 'c1');
+      await f.store.write(enqueueOps([item]));
+      f.outbox.wake(n % 2 === 0 ? [item.id] : undefined);
+      await drain(f.outbox, f.timers);
+    }
+    const spread = enqueueOps(Array.from({ length: 5 }, (_, n) => f.make(`spread:${n}`, `c${n}`)));
+    await f.store.write(spread);
+    f.outbox.wake(enqueuedIds(spread));
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.sent).to.have.length(10);
+    expect(f.probe.gets, 'the read that found each item, none more').to.equal(10);
+
+    // A backlog costs one more read for each item that waited behind a head.
+    const queued = enqueueOps(Array.from({ length: 5 }, (_, n) => f.make(`queued:${n}`, 'c1')));
+    await f.store.write(queued);
+    f.outbox.wake(enqueuedIds(queued));
+    await drain(f.outbox, f.timers);
+    expect(f.probe.gets - 10).to.equal(5 + 4);
+    await f.outbox.stop();
+  });
+
+  it('keeps a backlog light across refreshes, reading back only what changed', async () => {
+    const f = setupBacklog({ policy: slow });
+    await f.outbox.start();
+    const items = Array.from({ length: 20 }, (_, n) => f.card(`desk:${n}`));
+    await f.enqueue(...items);
+    await f.outbox.idle();
+    expect(f.sentIds()).to.deep.equal(['desk:0']);
+    expect(f.outbox.heldPayloads).to.be.at.most(1);
+    const gets = f.probe.gets;
+    f.outbox.wake(); // a full listing: nothing changed, nothing read
+    await f.outbox.idle();
+    expect(f.probe.gets).to.equal(gets);
+    expect(f.outbox.heldPayloads).to.be.at.most(1);
+
+    await f.rewrite('desk:5', (v) => ({ ...v, payload: deskCard('desk:5', 2) }));
+    f.outbox.wake();
+    await f.outbox.idle();
+    expect(f.probe.gets, 'the changed item only').to.equal(gets + 1);
+    expect(f.outbox.heldPayloads).to.be.at.most(1);
+    await drain(f.outbox, f.timers);
+    expect(f.sentIds()).to.deep.equal(items.map((i) => i.id));
+    expect(f.notifier.calls[5]!.item.payload).to.deep.equal(deskCard('desk:5', 2));
+    await f.outbox.stop();
+  });
+
+  it('sends a queued item as the store holds it when it changed meanwhile, in its new place', async () => {
+    const f = setupBacklog({ policy: slow });
+    await f.outbox.start();
+    await f.enqueue(f.card('a'), f.card('b'), f.card('c'));
+    await f.outbox.idle();
+    expect(f.sentIds()).to.deep.equal(['a']);
+    // Rewritten by someone else while it waits: a new card, and a place after c.
+    const later = f.make('later', 'desk').seq;
+    await f.rewrite('b', (v) => ({ ...v, seq: later, payload: deskCard('b', 2) }));
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.calls.map((c) => [c.item.id, c.item.payload])).to.deep.equal([
+      ['a', deskCard('a')],
+      ['c', deskCard('c')],
+      ['b', deskCard('b', 2)],
+    ]);
+    expect(await f.stored('b')).to.include({ status: 'sent', seq: later });
+    await f.outbox.stop();
+  });
+
+  it('does not send a queued item settled, removed or made invalid elsewhere meanwhile', async () => {
+    const f = setupBacklog({ policy: slow });
+    await f.outbox.start();
+    await f.enqueue(...['a', 'b', 'c', 'd', 'e'].map(f.card));
+    await f.outbox.idle();
+    expect(f.sentIds()).to.deep.equal(['a']);
+    await f.rewrite('b', () => undefined);
+    await f.rewrite('c', ({ payload: _payload, ...v }) => ({
+      ...v,
+      status: 'sent',
+      sentActivityId: 'elsewhere-1',
+    }));
+    await f.rewrite('d', ({ payload: _payload, ...v }) => v); // pending without its message
+    await drain(f.outbox, f.timers);
+    expect(f.sentIds()).to.deep.equal(['a', 'e']);
+    expect(await f.stored('c')).to.include({ status: 'sent', sentActivityId: 'elsewhere-1' });
+    const d = await f.stored('d');
+    expect(d.status).to.equal('failed');
+    expect(d.lastError).to.match(/^invalid item: /);
+    expect(f.outbox.pendingCount).to.equal(0);
+    await f.outbox.stop();
+  });
+
+  it('holds a queued item whose read fails at its turn, and sends it once the store answers', async () => {
+    const f = setupBacklog({ policy: { ...slow, storeRetryMs: 1_000 } });
+    await f.outbox.start();
+    await f.enqueue(f.card('a'), f.card('b'));
+    await f.outbox.idle();
+    expect(f.sentIds()).to.deep.equal(['a']);
+    f.probe.failGets = true;
+    const gets = f.probe.gets;
+    for (let n = 0; n < 3; n++) {
+      expect(f.timers.runNext(), 'a timer is set').to.equal(true);
+      await f.outbox.idle();
+    }
+    expect(f.probe.gets - gets, 'reads tried').to.equal(3);
+    expect(f.sentIds()).to.deep.equal(['a']);
+    expect(f.outbox.pendingCount).to.equal(1);
+    expect(await f.stored('b')).to.include({ status: 'pending', attempts: 0 });
+    f.probe.failGets = false;
+    const healedAt = f.clock.now().getTime();
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.calls.map((c) => [c.item.id, c.item.payload])).to.deep.equal([
+      ['a', deskCard('a')],
+      ['b', deskCard('b')],
+    ]);
+    expect(f.notifier.calls[1]!.at).to.be.at.least(healedAt);
+    expect(await f.stored('b')).to.include({ status: 'sent', attempts: 1 });
+    await f.outbox.stop();
+  });
+
+  it('records a queued item retried or failed with its payload, and hooks see it whole', async () => {
+    const hooked: [string, unknown][] = [];
+    const f = setupBacklog({
+      policy: slow,
+      onSent: (item) => (hooked.push([item.id, item.payload]), []),
+      onPermanentFailure: (item) => (hooked.push([item.id, item.payload]), []),
+    });
+    f.failItem('b', transient(500));
+    f.failItem('c', permanent(403));
+    await f.outbox.start();
+    await f.enqueue(f.card('a'), f.card('b'), f.card('c'));
+    await drain(f.outbox, f.timers);
+    expect(f.notifier.calls.map((c) => [c.item.id, c.ok])).to.deep.equal([
+      ['a', true],
+      ['b', false],
+      ['b', true],
+      ['c', false],
+    ]);
+    expect(hooked).to.deep.equal([
+      ['a', deskCard('a')],
+      ['b', deskCard('b')],
+      ['c', deskCard('c')],
+    ]);
+    // Every record is a valid stored item: none pending or failed without its payload.
+    const written = f.probe.puts.map((v) => StoredOutboxItem.parse(v));
+    expect(written.map((i) => [i.id, i.status, i.attempts])).to.deep.equal([
+      ['a', 'sent', 1],
+      ['b', 'pending', 1],
+      ['b', 'sent', 2],
+      ['c', 'failed', 1],
+    ]);
+    expect(written[1]!.payload).to.deep.equal(deskCard('b'));
+    expect(await f.stored('c')).to.deep.include({ status: 'failed', payload: deskCard('c') });
+    await f.outbox.stop();
+  });
 });
