@@ -77,24 +77,8 @@ type Outcome =
   | { kind: 'failed'; error: DeliveryError; at: string }
   | { kind: 'retry'; error: DeliveryError; nextAttemptAt: string };
 
-/** An item held without its payload: see Entry. */
-type LightItem = Omit<OutboxItem, 'payload'> & { payload?: undefined };
-
-/** An item as held in memory: whole, or light. */
-type HeldItem = OutboxItem | LightItem;
-
-/** Whole: held with its payload (every valid item has one). */
-function hasPayload(item: HeldItem): item is OutboxItem {
-  return item.payload !== undefined;
-}
-
 interface Entry {
-  /**
-   * Light (without its payload) while it waits behind its conversation's head: a card's payload is
-   * several KB parsed, and a rate-limited desk channel can hold thousands. Only a head can be sent:
-   * a light head is read back from the store when it is about to be attempted (loadHead).
-   */
-  doc: StoredDoc<HeldItem>;
+  doc: StoredDoc<OutboxItem>;
   /** Delivered or given up, but the store refused the record: record again before anything else. */
   unrecorded?: { outcome: Outcome; retryAt: number; failures: number };
   /** Waits for this item (threadOf / activityOf) to be delivered first. */
@@ -118,21 +102,17 @@ interface Conversation {
   waitingOn?: string;
 }
 
-/**
- * A conversation's head (by seq and id) falls due `at` (ms); valid while the conversation keeps
- * `version`. Not the head's item itself: a stale slot would keep its payload alive.
- */
+/** A conversation's head falls due `at` (ms); valid while the conversation keeps `version`. */
 interface Slot {
   at: number;
-  seq: string;
-  id: string;
+  head: OutboxItem;
   conv: Conversation;
   version: number;
 }
 
 /** Earlier first; among heads due at the same time, the older (by seq). */
 function slotBefore(a: Slot, b: Slot): boolean {
-  return a.at !== b.at ? a.at < b.at : compareSeq(a, b) < 0;
+  return a.at !== b.at ? a.at < b.at : compareSeq(a.head, b.head) < 0;
 }
 
 const HOOK_CONFLICT_RETRIES = 5;
@@ -157,11 +137,9 @@ export class Outbox {
   private scheduledCount = 0; // conversations with a valid slot: the rest of the heap is stale
   // Awaited item id -> conversations whose head waits for it (threadOf / activityOf).
   private readonly waiters = new Map<string, Set<string>>();
-  // Conversations with a send or record in flight -> the entry being sent or recorded.
-  private readonly busy = new Map<string, Entry>();
+  private readonly busy = new Set<string>(); // conversations with a send or record in flight
   private readonly inFlight = new Set<Promise<void>>();
-  // Guards refresh() against snapshots older than our own writes, or than a version read back when
-  // an item was about to be sent: id -> write (or read) tick.
+  // Guards refresh() against snapshots older than our own writes: id -> write tick.
   private readonly writtenAt = new Map<string, number>();
   private tick = 0;
   private refreshes = 0;
@@ -228,16 +206,6 @@ export class Outbox {
   /** Pending items known to this dispatcher. */
   get pendingCount(): number {
     return this.entries.size;
-  }
-
-  /**
-   * @internal For tests and metrics: pending items held with their payload, at most about one per
-   * conversation (its head) however long its backlog. O(pending).
-   */
-  get heldPayloads(): number {
-    let held = 0;
-    for (const entry of this.entries.values()) if (hasPayload(entry.doc.value)) held += 1;
-    return held;
   }
 
   private quiescent(): boolean {
@@ -423,22 +391,8 @@ export class Outbox {
     if (requeue) this.enqueue(entry);
     else {
       const conv = this.queues.get(doc.value.conversationId);
-      if (conv?.queue[0] !== entry) this.lighten(entry);
-      else this.reschedule(conv); // its due time may have moved
+      if (conv?.queue[0] === entry) this.reschedule(conv); // its due time may have moved
     }
-  }
-
-  /**
-   * Drops the payload of an item that is not its conversation's head: read back when it is about to
-   * be attempted. Not of the item being sent or recorded (its record needs the payload: a pending or
-   * failed item is stored with it), nor of one whose outcome waits to be recorded.
-   */
-  private lighten(entry: Entry): void {
-    const item = entry.doc.value;
-    if (!hasPayload(item) || entry.unrecorded || this.busy.get(item.conversationId) === entry)
-      return;
-    const { payload: _payload, ...light } = item;
-    entry.doc = { ...entry.doc, value: light };
   }
 
   private enqueue(entry: Entry): void {
@@ -453,17 +407,11 @@ export class Outbox {
     // Items mostly arrive in seq order: the common case is an append.
     const { queue } = conv;
     const last = queue[queue.length - 1]!;
-    if (compareSeq(last.doc.value, entry.doc.value) < 0) {
-      queue.push(entry);
-      this.lighten(entry);
-      return;
-    }
-    const i = seqIndex(queue, entry.doc.value);
-    queue.splice(i, 0, entry);
-    if (i > 0) this.lighten(entry);
+    if (compareSeq(last.doc.value, entry.doc.value) < 0) queue.push(entry);
     else {
-      this.lighten(queue[1]!); // no longer the head
-      this.reschedule(conv); // a new head
+      const i = seqIndex(queue, entry.doc.value);
+      queue.splice(i, 0, entry);
+      if (i === 0) this.reschedule(conv); // a new head
     }
   }
 
@@ -515,8 +463,7 @@ export class Outbox {
     }
     conv.scheduled = true;
     this.scheduledCount += 1;
-    const { seq, id } = head.doc.value;
-    this.schedule.push({ at, seq, id, conv, version: conv.version });
+    this.schedule.push({ at, head: head.doc.value, conv, version: conv.version });
     // Stale slots of conversations rescheduled far ahead would pile up: sweep them once they
     // outnumber the valid ones (amortized O(1) per push).
     if (this.schedule.size > 2 * this.scheduledCount + 64)
@@ -560,8 +507,8 @@ export class Outbox {
       const head = conv.queue[0]!;
       if (head.unrecorded) {
         const { outcome } = head.unrecorded;
-        this.run(conv.id, head, () => this.record(head, outcome));
-      } else this.run(conv.id, head, () => this.attempt(head));
+        this.run(conv.id, () => this.record(head, outcome));
+      } else this.run(conv.id, () => this.attempt(head));
     }
   }
 
@@ -606,8 +553,8 @@ export class Outbox {
     this.timerAt = Infinity;
   }
 
-  private run(conv: string, entry: Entry, task: () => Promise<void>): void {
-    this.busy.set(conv, entry);
+  private run(conv: string, task: () => Promise<void>): void {
+    this.busy.add(conv);
     const p: Promise<void> = task()
       .catch((err) => this.log.error({ err, conversationId: conv }, 'outbox task failed'))
       .finally(() => {
@@ -616,10 +563,6 @@ export class Outbox {
         // Its head may have changed, been blocked, or been sent (and the rate limit moved).
         const queued = this.queues.get(conv);
         if (queued) this.reschedule(queued);
-        // Still pending but no longer a head (an older item arrived, or it moved): hold it light.
-        const home = this.queues.get(entry.doc.value.conversationId);
-        if (this.entries.get(entry.doc.id) === entry && home?.queue[0] !== entry)
-          this.lighten(entry);
         this.kick();
         this.resolveIdle();
       });
@@ -628,11 +571,10 @@ export class Outbox {
 
   /** One delivery attempt of a conversation's head, then its outcome recorded. */
   private async attempt(entry: Entry): Promise<void> {
-    const item = await this.loadHead(entry);
-    if (!item) return;
+    const item = entry.doc.value;
     let resolved: OutboxItem | DeliveryError | 'blocked';
     try {
-      resolved = await this.resolveTarget(entry, item);
+      resolved = await this.resolveTarget(entry);
     } catch (err) {
       this.log.error({ err, itemId: item.id }, 'outbox could not read a referenced item');
       entry.notBefore = this.deps.clock.now().getTime() + this.policy.storeRetryMs;
@@ -657,44 +599,6 @@ export class Outbox {
     await this.record(entry, outcome);
   }
 
-  /**
-   * The head about to be attempted, whole: a light one is read back from the store and checked as
-   * refresh() would. Undefined when it is not to be sent now: settled or removed elsewhere
-   * (untracked), invalid (quarantined), changed (the stored version adopted: it may have moved in
-   * its queue or in time, so it is scheduled again), or unreadable (held for storeRetryMs).
-   */
-  private async loadHead(entry: Entry): Promise<OutboxItem | undefined> {
-    const held = entry.doc.value;
-    if (hasPayload(held)) return held;
-    const { id } = held;
-    let raw: StoredDoc<unknown> | undefined;
-    try {
-      raw = await this.deps.store.get<unknown>(OUTBOX_COLLECTION, id);
-    } catch (err) {
-      this.log.error({ err, itemId: id }, 'outbox could not read an item to send');
-      entry.notBefore = this.deps.clock.now().getTime() + this.policy.storeRetryMs;
-      return undefined;
-    }
-    const status = (raw?.value as { status?: unknown } | null | undefined)?.status;
-    const parsed = raw && status === 'pending' ? OutboxItem.safeParse(raw.value) : undefined;
-    if (raw && parsed?.success && raw.eTag === entry.doc.eTag) {
-      // Unchanged: what is held stays (it may count a retry the store refused to record).
-      const item: OutboxItem = { ...held, payload: parsed.data.payload };
-      entry.doc = { ...entry.doc, value: item };
-      return item;
-    }
-    if (!raw || !parsed) {
-      this.log.info({ itemId: id }, 'outbox item settled or removed elsewhere; not sent');
-      this.untrack(id);
-    } else if (!parsed.success) {
-      await this.quarantine(raw, parsed.error.message);
-      this.untrack(id);
-    } else this.setDoc(entry, { id, eTag: raw.eTag, value: parsed.data });
-    // Newer than what a refresh that began before this read may list: it must not undo this.
-    this.writtenAt.set(id, ++this.tick);
-    return undefined;
-  }
-
   private failure(item: OutboxItem, error: DeliveryError): Outcome {
     const attempts = item.attempts + 1;
     if (error.permanent) return { kind: 'failed', error, at: this.nowIso() };
@@ -713,10 +617,8 @@ export class Outbox {
   }
 
   /** Fills in threadId / activityId from the item named by threadOf / activityOf. */
-  private async resolveTarget(
-    entry: Entry,
-    item: OutboxItem,
-  ): Promise<OutboxItem | DeliveryError | 'blocked'> {
+  private async resolveTarget(entry: Entry): Promise<OutboxItem | DeliveryError | 'blocked'> {
+    const item = entry.doc.value;
     const { threadOf, activityOf } = item.target;
     const target = { ...item.target };
     for (const [ref, field] of [
@@ -776,7 +678,7 @@ export class Outbox {
   private async record(entry: Entry, outcome: Outcome): Promise<void> {
     const { store } = this.deps;
     for (let tries = 0; ; tries++) {
-      const item = whole(entry);
+      const item = entry.doc.value;
       const next = applyOutcome(item, outcome);
       // A hook whose writes keep conflicting must not keep the item unrecorded (and resent).
       const hookOps = tries < HOOK_CONFLICT_RETRIES ? await this.hookOps(next, outcome) : [];
@@ -805,20 +707,13 @@ export class Outbox {
       } catch (err) {
         if (err instanceof ConflictError && tries < HOOK_CONFLICT_RETRIES + 1) {
           if (err.collection === OUTBOX_COLLECTION && err.id === item.id) {
-            const fresh = await store.get<StoredOutboxItem>(OUTBOX_COLLECTION, item.id);
+            const fresh = await store.get<OutboxItem>(OUTBOX_COLLECTION, item.id);
             if (!fresh || fresh.value.status !== 'pending') {
               this.log.warn({ itemId: item.id }, 'outbox item changed by someone else; left as is');
               this.untrack(item.id);
               return;
             }
-            // Recorded from here on: a version without its payload must not be written pending.
-            const parsed = OutboxItem.safeParse(fresh.value);
-            if (!parsed.success) {
-              await this.quarantine(fresh, parsed.error.message);
-              this.untrack(item.id);
-              return;
-            }
-            this.setDoc(entry, { id: item.id, eTag: fresh.eTag, value: parsed.data });
+            this.setDoc(entry, fresh);
           }
           continue; // a hook's op was stale: the hook reads again
         }
@@ -874,7 +769,7 @@ export class Outbox {
   /** The store refused the record. A retry only lives in memory; a settle blocks the conversation
    * until recorded, so a restart cannot resend it after later items. */
   private unrecorded(entry: Entry, outcome: Outcome, err: unknown): void {
-    const item = whole(entry);
+    const item = entry.doc.value;
     this.log.error(
       { err, itemId: item.id, outcome: outcome.kind },
       'outbox could not record a delivery outcome',
@@ -893,15 +788,8 @@ export class Outbox {
   }
 }
 
-/** The entry's item with its payload, as every head being sent or recorded holds it. */
-function whole(entry: Entry): OutboxItem {
-  const item = entry.doc.value;
-  if (!hasPayload(item)) throw new Error(`outbox item ${item.id} is held without its payload`);
-  return item;
-}
-
 /** Where `item` is, or would go, in a queue sorted by seq (binary search). */
-function seqIndex(queue: Entry[], item: HeldItem): number {
+function seqIndex(queue: Entry[], item: OutboxItem): number {
   let lo = 0;
   let hi = queue.length;
   while (lo < hi) {

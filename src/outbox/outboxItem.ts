@@ -180,11 +180,8 @@ export function enqueuedIds(ops: readonly WriteOp[]): string[] {
     .map((op) => op.id);
 }
 
-/** Delivery order within a conversation (by seq, then id: all it reads of an item). */
-export function compareSeq(
-  a: Pick<OutboxItem, 'seq' | 'id'>,
-  b: Pick<OutboxItem, 'seq' | 'id'>,
-): number {
+/** Delivery order within a conversation. */
+export function compareSeq(a: OutboxItem, b: OutboxItem): number {
   return a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
