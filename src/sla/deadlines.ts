@@ -27,7 +27,8 @@ export const DEADLINE_INDEXES: IndexSpec = {
   },
 };
 
-function fromIndexKey(ticketId: string, key: string): Deadline | undefined {
+/** A deadline from a key of the `deadline` index (undefined if the key is not one). */
+export function fromIndexKey(ticketId: string, key: string): Deadline | undefined {
   const bar = key.indexOf('|');
   const kind = key.slice(0, bar);
   if (bar < 0 || (kind !== 'warn' && kind !== 'escalate')) return undefined;

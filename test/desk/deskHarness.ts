@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import type { Directory } from '../../src/directory.js';
 import { DeskService } from '../../src/desk/deskService.js';
 import type { SupportPlanKind } from '../../src/domain/sla.js';
-import { type Deadline, deadlineOf, type DeadlineKind, type Ticket } from '../../src/domain/ticket.js';
+import type { Deadline, Ticket } from '../../src/domain/ticket.js';
 import type { ConversationContext, UserContext } from '../../src/domain/user.js';
 import type { OutageDraft } from '../../src/flows/outageFlow.js';
 import { type Logger, silentLogger } from '../../src/logger.js';
@@ -13,7 +13,7 @@ import { OUTBOX_COLLECTION, OUTBOX_INDEXES, type OutboxItem } from '../../src/ou
 import type { ManualTimers } from '../../src/outbox/timers.js';
 import { COLLECTIONS, INDEXES } from '../../src/services/collections.js';
 import { OutageService } from '../../src/services/outageService.js';
-import { DEADLINE_INDEXES, type Timers } from '../../src/sla/deadlines.js';
+import { DEADLINE_INDEXES, fromIndexKey, type Timers } from '../../src/sla/deadlines.js';
 import { type IndexSpec, mergeIndexes, type Store, type WriteOp } from '../../src/store/store.js';
 import type { Clock } from '../../src/time.js';
 import { demoDirectory, demoUser } from '../helpers/fixtures.js';
@@ -154,7 +154,7 @@ export async function itemsOf(store: Store, ticketId: string): Promise<OutboxIte
 export async function deadlinesIn(store: Store): Promise<Deadline[]> {
   const entries = await store.indexEntries!(COLLECTIONS.tickets, 'deadline');
   return entries
-    .flatMap(({ id, keys }) => keys.map((k) => deadlineOf(id, k.split('|')[0] as DeadlineKind, k.slice(k.indexOf('|') + 1))))
+    .flatMap(({ id, keys }) => keys.map((k) => fromIndexKey(id, k)!))
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
