@@ -57,8 +57,8 @@ export interface OutboxDeps {
   clock: Clock;
   logger: Logger;
   /**
-   * Written with the item marked sent, e.g. the desk card's activity id on the ticket. The hook sees
-   * the item whole; the store keeps it without its payload.
+   * Written with the item marked sent (e.g. a record of where a message landed, on another
+   * document). The hook sees the item whole; the store keeps it without its payload.
    */
   onSent?: SettleHook<{ activityId?: string }>;
   /**
