@@ -32,7 +32,14 @@ import { readdir, readFile, stat, truncate } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { docKey, planBatch, type PlannedOp } from './batchPlan.js';
-import { docFileText, readDocFile, writeDocFile, type DocFileData } from './docFile.js';
+import {
+  docFileText,
+  readDocFile,
+  readDocFileSync,
+  writeDocFile,
+  type DocFileData,
+  type DocFileRead,
+} from './docFile.js';
 import { FileWriter } from './fileWriter.js';
 import { FileLayout } from './fileLayout.js';
 import { fsyncPath, mapLimit, mkdirDurably, unavailable, unlinkIfPresent } from './fsUtil.js';
@@ -300,37 +307,33 @@ export class LowdbStore implements Store {
 
   private async read<T>(collection: string, id: string): Promise<StoredDoc<T> | undefined> {
     const key = docKey(collection, id);
-    // A batch may commit, or the flusher replace the file, while the file is read; the table is
-    // the truth, so a file that disagrees with it is read again.
-    for (let attempt = 0; attempt < 5; attempt += 1) {
-      const pending = this.unflushed.get(key);
-      if (pending) {
-        return pending.json === null
-          ? undefined
-          : toStored<T>(id, { eTag: pending.eTag, json: pending.json });
-      }
-      const entry = this.table.get(collection, id);
-      if (!entry) return undefined;
-      const cached = this.cache.get(key);
-      if (cached?.eTag === entry.eTag) return toStored<T>(id, cached);
-      const file = await this.readFile(collection, id);
-      const now = this.table.get(collection, id);
-      if (!now) return undefined;
-      if (file && file.eTag === now.eTag && !this.unflushed.has(key)) {
-        const json = JSON.stringify(file.value);
-        this.cache.set(key, { eTag: file.eTag, json });
-        return { id, eTag: file.eTag, value: file.value as T };
-      }
+    const pending = this.unflushed.get(key);
+    if (pending) {
+      return pending.json === null
+        ? undefined
+        : toStored<T>(id, { eTag: pending.eTag, json: pending.json });
     }
-    throw new StoreUnavailableError(
-      `Document file ${this.layout.docFile(collection, id)} does not match the store's index`,
-    );
+    const entry = this.table.get(collection, id);
+    if (!entry) return undefined;
+    const cached = this.cache.get(key);
+    if (cached?.eTag === entry.eTag) return toStored<T>(id, cached);
+    // A version leaves `unflushed` only once the flusher has renamed its file into place, and the
+    // file is read synchronously, so no commit or flush lands between the table's look-up and the
+    // read: a file that disagrees with the table was changed behind the store's back.
+    const file = this.readFile(collection, id);
+    if (file?.eTag !== entry.eTag) {
+      throw new StoreUnavailableError(
+        `Document file ${this.layout.docFile(collection, id)} does not match the store's index`,
+      );
+    }
+    this.cache.set(key, { eTag: file.eTag, json: file.json });
+    return { id, eTag: file.eTag, value: file.value as T };
   }
 
-  private async readFile(collection: string, id: string): Promise<DocFileData | undefined> {
+  private readFile(collection: string, id: string): DocFileRead | undefined {
     const path = this.layout.docFile(collection, id);
     try {
-      return await readDocFile(path);
+      return readDocFileSync(path);
     } catch (err) {
       throw unavailable(`Cannot read ${path}`, err);
     }

@@ -552,6 +552,20 @@ describe('lowdbStore', () => {
       await mkdir(shardDir);
     });
 
+    it('rejects a read of a document file changed behind its back, and reads it again once restored', async () => {
+      const store = await openLowdbStore({ dir, indexes: contractIndexes, cacheSize: 0 });
+      open.push(store);
+      await put(store, 'T-1', { title: 'x' });
+      await store.flushed();
+      const file = layout.docFile('tickets', 'T-1');
+      const text = await readFile(file, 'utf8');
+      await writeFile(file, text.replace(/"eTag":"[^"]*"/, '"eTag":"someone-else"'));
+      const err = await expectRejection(store.get('tickets', 'T-1'), StoreUnavailableError);
+      expect(err.message).to.match(/does not match the store's index/);
+      await writeFile(file, text);
+      expect((await store.get('tickets', 'T-1'))?.value).to.deep.equal({ title: 'x' });
+    });
+
     it('fails to open with StoreUnavailableError when the directory is a file', async () => {
       await rm(dir, { recursive: true });
       await writeFile(dir, 'a file');
