@@ -64,9 +64,11 @@ export function planBatch(ops: readonly WriteOp[], deps: PlanDeps): PlannedOp[] 
       if (json === undefined) {
         throw new TypeError(`Value of ${op.collection}/${op.id} cannot be stored as JSON`);
       }
-      // Index the value as it will be read back (dates become strings, undefined fields vanish).
+      // Index the value as it will be read back (dates become strings, undefined fields vanish):
+      // the value itself when it is plain JSON already, which it is for the app's documents, else
+      // its JSON parsed back (parsing a ticket back cost more than checking it).
       const keys = deps.indexed(op.collection)
-        ? deps.keysFor(op.collection, JSON.parse(json))
+        ? deps.keysFor(op.collection, isPlainJson(op.value) ? op.value : JSON.parse(json))
         : undefined;
       const eTag = newETag();
       planned.push({ kind: 'put', collection: op.collection, id: op.id, eTag, json, keys });
@@ -77,6 +79,38 @@ export function planBatch(ops: readonly WriteOp[], deps: PlanDeps): PlannedOp[] 
     }
   }
   return planned;
+}
+
+/**
+ * Whether a value reads back from its JSON text unchanged: strings, finite numbers, booleans, null,
+ * and arrays and plain objects of them, with no undefined anywhere (JSON drops or nulls it), no
+ * toJSON (a Date), no other prototype. Depth-limited; deeper values are simply parsed back.
+ */
+export function isPlainJson(value: unknown, depth = 0): boolean {
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (depth > 32) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) return false;
+      if ('toJSON' in value) return false;
+      for (const k in value) {
+        if (!isPlainJson((value as Record<string, unknown>)[k], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 function checkShape(op: WriteOp): void {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import http from 'node:http';
+import { deprecate } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import {
   ALEX,
@@ -55,6 +56,13 @@ describe('HTTP server', () => {
       body,
     });
   const valid = () => message(SERVICE_URL, ALEX, personal(), 'help');
+
+  it('leaves deprecation warnings on after settling the body reader\'s Buffer one', async () => {
+    expect(process.noDeprecation).to.not.equal(true);
+    const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+    deprecate(() => undefined, 'a test deprecation', 'DEP_FO_TEST')();
+    expect((await warned).name).to.equal('DeprecationWarning');
+  });
 
   it('answers /healthz with status ok and local mode', async () => {
     const res = await request('/healthz');
