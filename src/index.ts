@@ -105,7 +105,7 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     plans,
     search,
     files: new AttachmentFiles(path.join(config.DATA_DIR, 'attachments')),
-    newTicket: { ops: (t) => desk.newTicketOps(t), created: (t) => desk.ticketCreated(t) },
+    newTicket: { ops: (t) => desk.newTicketOps(t), created: (t, written) => desk.ticketCreated(t, written) },
   });
   const outage = new OutageService({
     currentOrganization: async (user) => {
@@ -116,7 +116,7 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     directory,
     clock,
     logger: logger.child({ module: 'outage' }),
-    newTicket: { ops: (t) => desk.newTicketOps(t), created: (t) => desk.ticketCreated(t) },
+    newTicket: { ops: (t) => desk.newTicketOps(t), created: (t, written) => desk.ticketCreated(t, written) },
     notListed: (user, draft) => incidentService.startFromOutage(user, draft),
   });
   const conversations = new ConversationService({ store, logger, now: () => clock.now() });

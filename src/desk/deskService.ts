@@ -4,9 +4,9 @@ import type { UserContext } from '../domain/user.js';
 import { messageView, type View } from '../flows/views.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryError } from '../outbox/notifier.js';
-import { enqueuedIds, enqueueOps, newOutboxItem, type OutboxItem, type OutboxItemInput } from '../outbox/outboxItem.js';
+import { enqueuedDocs, enqueueOps, newOutboxItem, type OutboxItem, type OutboxItemInput, type WrittenBatch } from '../outbox/outboxItem.js';
 import { COLLECTIONS } from '../services/collections.js';
-import { ConflictError, type Store, StoreUnavailableError, type WriteOp } from '../store/store.js';
+import { ConflictError, type Store, type StoredDoc, StoreUnavailableError, type WriteOp } from '../store/store.js';
 import type { Clock } from '../time.js';
 import { applyDeskAction, type DeskAction, type News } from './deskActions.js';
 import { deskCardView, newsView, statusView, ticketListView } from './deskViews.js';
@@ -22,8 +22,8 @@ const newDeskCardId = (t: Ticket) => `${t.id}:desk:card`;
 const linkedPostId = (t: Ticket) => `${t.id}:linked:submitted`;
 
 export interface DeskHooks {
-  /** After a write that enqueued these outbox items, so delivery starts at once. */
-  wakeOutbox(ids: string[]): void;
+  /** After a write that enqueued these outbox items (as written), so delivery starts at once. */
+  wakeOutbox(items: StoredDoc<OutboxItem>[]): void;
   /** After a write that changed a ticket's pending deadlines: what they are now. */
   deadlinesChanged(ticketId: string, pending: Deadline[]): void;
 }
@@ -75,10 +75,10 @@ export class DeskService {
     return this.enqueue(items, now);
   }
 
-  /** After the ticket's write succeeded. */
-  ticketCreated(t: Ticket): void {
+  /** After the ticket's write succeeded: `written` is that write (newTicketOps' items among it). */
+  ticketCreated(t: Ticket, written: WrittenBatch): void {
     this.hooks.deadlinesChanged(t.id, pendingDeadlines(t));
-    this.hooks.wakeOutbox([newDeskCardId(t), ...(this.linkedChannel(t) ? [linkedPostId(t)] : [])]);
+    this.hooks.wakeOutbox(enqueuedDocs(written.ops, written.eTags));
   }
 
   // ---- desk actions ------------------------------------------------------------------------
@@ -115,8 +115,9 @@ export class DeskService {
         { op: 'put', collection: COLLECTIONS.tickets, id, value: next, ifMatch: stored.eTag },
         ...this.enqueue([this.deskCardUpdate(next, now), ...this.newsItems(next, result.news, now)], now),
       ];
+      let eTags: string[];
       try {
-        await store.write(ops);
+        eTags = await store.write(ops);
       } catch (err) {
         if (err instanceof ConflictError) continue; // another engineer got there first: decide again
         if (err instanceof StoreUnavailableError) {
@@ -128,7 +129,7 @@ export class DeskService {
       this.deps.logger.info({ ticketId: id, verb: action.verb, by: actor.aadObjectId }, 'desk action');
       const deadlines = pendingDeadlines(next);
       if (!sameDeadlines(pendingDeadlines(ticket), deadlines)) this.hooks.deadlinesChanged(id, deadlines);
-      this.hooks.wakeOutbox(enqueuedIds(ops));
+      this.hooks.wakeOutbox(enqueuedDocs(ops, eTags));
       return deskCardView(next, directory, now);
     }
     throw new Error(`ticket ${id}: too many concurrent changes`);
@@ -189,16 +190,17 @@ export class DeskService {
         );
       }
       items.push(this.deskCardUpdate(next, now));
-      const enqueued = this.enqueue(items, now);
+      const ops: WriteOp[] = [{ op: 'put', collection: COLLECTIONS.tickets, id: t.id, value: next, ifMatch: stored.eTag }, ...this.enqueue(items, now)];
+      let eTags: string[];
       try {
-        await store.write([{ op: 'put', collection: COLLECTIONS.tickets, id: t.id, value: next, ifMatch: stored.eTag }, ...enqueued]);
+        eTags = await store.write(ops);
       } catch (err) {
         // The ticket changed (or another scheduler fired it, or its items exist): decide again.
         if (err instanceof ConflictError) continue;
         throw err;
       }
       this.deps.logger.warn({ ticketId: t.id, kind: d.kind }, d.kind === 'warn' ? 'SLA warning' : 'SLA escalation');
-      this.hooks.wakeOutbox(enqueuedIds(enqueued));
+      this.hooks.wakeOutbox(enqueuedDocs(ops, eTags));
       return;
     }
     throw new Error(`ticket ${d.ticketId}: too many concurrent changes to fire its ${d.kind} deadline`);

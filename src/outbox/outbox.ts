@@ -149,6 +149,8 @@ export class Outbox {
   private dirty = false;
   /** Items named by wake(ids) since the last pump: read alone, unless a full refresh is due. */
   private readonly touched = new Set<string>();
+  /** Items handed over by wake(docs) since the last pump, as their writer wrote them. */
+  private readonly handed = new Map<string, StoredDoc<OutboxItem>>();
   private pumpQueued = false;
   private pumping = false;
   private pumpAgain = false;
@@ -176,13 +178,18 @@ export class Outbox {
 
   /**
    * Call after a write that enqueued items: delivery starts now, not at the next poll. With the
-   * ids of the items written (enqueuedIds(ops)), only those are read; without, every pending item
-   * is listed again, which costs O(backlog) when a rate-limited channel has thousands waiting.
+   * items as written (enqueuedDocs(ops, eTags)), they are taken as they are; with their ids
+   * (enqueuedIds(ops)), only those are read; without, every pending item is listed again, which
+   * costs O(backlog) when a rate-limited channel has thousands waiting.
    */
-  wake(ids?: readonly string[]): void {
+  wake(items?: readonly (string | StoredDoc<OutboxItem>)[]): void {
     if (!this.started || this.stopped) return;
-    if (ids) for (const id of ids) this.touched.add(id);
-    else this.dirty = true;
+    if (!items) this.dirty = true;
+    else
+      for (const item of items) {
+        if (typeof item === 'string') this.touched.add(item);
+        else this.handed.set(item.id, item);
+      }
     this.kick();
   }
 
@@ -239,11 +246,15 @@ export class Outbox {
         if (this.dirty) {
           this.dirty = false;
           this.touched.clear();
+          this.handed.clear();
           await this.refresh();
-        } else if (this.touched.size > 0) {
-          const ids = [...this.touched];
-          this.touched.clear();
-          await this.refreshItems(ids);
+        } else {
+          if (this.handed.size > 0) this.takeHanded();
+          if (this.touched.size > 0) {
+            const ids = [...this.touched];
+            this.touched.clear();
+            await this.refreshItems(ids);
+          }
         }
         if (!this.stopped) this.dispatch();
       } while (this.pumpAgain && !this.stopped);
@@ -285,6 +296,21 @@ export class Outbox {
       this.untrack(id); // settled (or removed) by someone else
     }
     for (const [id, t] of this.writtenAt) if (t <= since) this.writtenAt.delete(id);
+  }
+
+  /**
+   * Tracks the items handed over by wake(docs). Each is the first version of a new item (created
+   * with ifMatch 'absent'), written before the wake and taken at the next pump, so whatever this
+   * dispatcher knows of it is the same version or newer: an item already tracked, in flight, or
+   * written by us since (settled) is left as it is.
+   */
+  private takeHanded(): void {
+    for (const doc of this.handed.values()) {
+      if (this.entries.has(doc.id) || this.writtenAt.has(doc.id) || this.inFlightItem(doc.id)) continue;
+      if (doc.value.status !== 'pending') continue;
+      this.track({ doc, listed: undefined });
+    }
+    this.handed.clear();
   }
 
   /** Reads just these items (a wake that named them), as refresh() would treat each. */

@@ -3,7 +3,7 @@
 // crash can never keep the change and lose its message (or the reverse).
 
 import { z } from 'zod';
-import type { IndexSpec, WriteOp } from '../store/store.js';
+import type { IndexSpec, StoredDoc, WriteOp } from '../store/store.js';
 
 export const OUTBOX_COLLECTION = 'outbox';
 
@@ -178,6 +178,28 @@ export function enqueuedIds(ops: readonly WriteOp[]): string[] {
   return ops
     .filter((op) => op.op === 'put' && op.collection === OUTBOX_COLLECTION)
     .map((op) => op.id);
+}
+
+/**
+ * The items a written batch enqueued, each with the eTag the store gave it (`write` resolves one
+ * per op, in order): what to pass to `outbox.wake(docs)` so that it takes them as written instead
+ * of reading each back and validating it again. Only ops made by enqueueOps count: their values
+ * are items newOutboxItem validated.
+ */
+export function enqueuedDocs(ops: readonly WriteOp[], eTags: readonly string[]): StoredDoc<OutboxItem>[] {
+  const docs: StoredDoc<OutboxItem>[] = [];
+  ops.forEach((op, n) => {
+    const eTag = eTags[n];
+    if (op.op === 'put' && op.collection === OUTBOX_COLLECTION && op.ifMatch === 'absent' && eTag)
+      docs.push({ id: op.id, eTag, value: op.value as OutboxItem });
+  });
+  return docs;
+}
+
+/** What a written batch was and what the store answered: its ops and their eTags, in order. */
+export interface WrittenBatch {
+  ops: readonly WriteOp[];
+  eTags: readonly string[];
 }
 
 /** Delivery order within a conversation. */

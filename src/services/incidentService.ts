@@ -51,6 +51,7 @@ import type { IssueSearch } from '../search/issueSearch.js';
 import { ConflictError, type Store, StoreUnavailableError, type WriteOp } from '../store/store.js';
 import { type Clock, formatClock, isTimeZone } from '../time.js';
 import { COLLECTIONS } from './collections.js';
+import type { WrittenBatch } from '../outbox/outboxItem.js';
 import { newTicketFields, writeNewTicket } from './ticketWriter.js';
 
 // Submit an incident (SPEC §3) against the store: drafts, Issue search suggestions at every step,
@@ -142,7 +143,7 @@ export class IncidentService {
       files: AttachmentFiles;
       newId?: () => string;
       /** The desk loop: writes that go with a new ticket (desk card, deadlines), and a call after. */
-      newTicket?: { ops(t: Ticket): WriteOp[]; created(t: Ticket): void };
+      newTicket?: { ops(t: Ticket): WriteOp[]; created(t: Ticket, written: WrittenBatch): void };
     },
   ) {}
 
@@ -311,7 +312,7 @@ export class IncidentService {
       if (consumed.error.code === 'store.unavailable') throw new StoreUnavailableError(consumed.error.message);
       return { refused: consumed.error.message };
     }
-    const ticket = await writeNewTicket(
+    const { ticket, written } = await writeNewTicket(
       store,
       (seq) => buildIncidentTicket(draft, ctx, directory, contract, seq, clock.now(), origin),
       (t) => [
@@ -319,7 +320,7 @@ export class IncidentService {
         ...(this.deps.newTicket?.ops(t) ?? []),
       ],
     );
-    this.deps.newTicket?.created(ticket);
+    this.deps.newTicket?.created(ticket, written);
     this.deps.logger.info({ ticketId: ticket.id, projectId: ticket.projectId, severity: ticket.severity }, 'incident created');
     const left = consumed.value.left;
     const notice =

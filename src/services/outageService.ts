@@ -17,6 +17,7 @@ import { messageView, outageView, refusedView, type View } from '../flows/views.
 import { ConflictError, type Store, StoreUnavailableError, type WriteOp } from '../store/store.js';
 import { type Clock, formatClock, isTimeZone } from '../time.js';
 import { COLLECTIONS } from './collections.js';
+import type { WrittenBatch } from '../outbox/outboxItem.js';
 import { newTicketFields, writeNewTicket } from './ticketWriter.js';
 
 /** Extra facts about the invoke that the ticket keeps (the card's message, for thread replies). */
@@ -38,7 +39,7 @@ export class OutageService {
       /** The organisation the user chose to work in, if they chose one. */
       currentOrganization?: (user: UserContext) => Promise<string | undefined>;
       /** The desk loop: writes that go with a new ticket (desk card, deadlines), and a call after. */
-      newTicket?: { ops(t: Ticket): WriteOp[]; created(t: Ticket): void };
+      newTicket?: { ops(t: Ticket): WriteOp[]; created(t: Ticket, written: WrittenBatch): void };
       /** "My situation isn't listed": the normal incident flow, prefilled from the outage draft. */
       notListed?: (user: UserContext, draft: OutageDraft) => Promise<View>;
     },
@@ -142,7 +143,7 @@ export class OutageService {
    */
   private async submit(draft: OutageDraft, draftETag: string, origin: ActionOrigin): Promise<Ticket> {
     const { store, directory, clock } = this.deps;
-    const ticket = await writeNewTicket(
+    const { ticket, written } = await writeNewTicket(
       store,
       (seq) => buildTicket(draft, directory, seq, clock.now(), origin),
       (t) => [
@@ -150,7 +151,7 @@ export class OutageService {
         ...(this.deps.newTicket?.ops(t) ?? []),
       ],
     );
-    this.deps.newTicket?.created(ticket);
+    this.deps.newTicket?.created(ticket, written);
     this.deps.logger.info({ ticketId: ticket.id, projectId: ticket.projectId }, 'outage ticket created');
     return ticket;
   }

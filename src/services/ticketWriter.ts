@@ -1,6 +1,7 @@
 import { describeTarget, type Target } from '../domain/sla.js';
 import type { Ticket } from '../domain/ticket.js';
 import type { ConversationContext } from '../domain/user.js';
+import type { WrittenBatch } from '../outbox/outboxItem.js';
 import { ConflictError, type Store, type WriteOp } from '../store/store.js';
 import { COLLECTIONS } from './collections.js';
 
@@ -81,7 +82,7 @@ export async function writeNewTicket(
   store: Store,
   build: (seq: number) => Ticket,
   withOps: (t: Ticket) => WriteOp[],
-): Promise<Ticket> {
+): Promise<{ ticket: Ticket; written: WrittenBatch }> {
   const numbers = numbersFor(store);
   for (let attempt = 0; ; attempt++) {
     const seq = await numbers.take();
@@ -92,8 +93,8 @@ export async function writeNewTicket(
       ...withOps(ticket),
     ];
     try {
-      await store.write(ops);
-      return ticket;
+      const eTags = await store.write(ops);
+      return { ticket, written: { ops, eTags } };
     } catch (err) {
       const numberTaken = err instanceof ConflictError && err.collection === COLLECTIONS.tickets && err.id === ticket.id;
       if (!numberTaken) numbers.giveBack(seq); // refused whole: nothing of it was written

@@ -97,7 +97,7 @@ export function wireLoop(deps: { store: Store; directory: Directory; clock: Cloc
       directory: deps.directory,
       clock: deps.clock,
       logger,
-      newTicket: { ops: (t) => desk.newTicketOps(t), created: (t) => desk.ticketCreated(t) },
+      newTicket: { ops: (t) => desk.newTicketOps(t), created: (t, written) => desk.ticketCreated(t, written) },
     }),
   };
   desk.setHooks({

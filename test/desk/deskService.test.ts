@@ -363,10 +363,11 @@ describe('DeskService: delivery failures', () => {
     await h.act(PATTI, 'desk.acknowledge', ticket.id);
     await drain(h.outbox, h.timers);
     const items = await itemsOf(h.store, ticket.id);
-    // card post, its update and the reporter news: nothing more was enqueued by the failures
-    expect(items.map((i) => [i.id.replace(ticket.id, 'T'), i.status])).to.deep.equal([
+    // card post, its update and the reporter news: nothing more was enqueued by the failures (the
+    // update's revision depends on whether the post failed before the acknowledgement or after)
+    expect(items.map((i) => [i.id.replace(ticket.id, 'T').replace(/:r\d+$/, ':r#'), i.status])).to.deep.equal([
       ['T:desk:card', 'failed'],
-      ['T:desk:card:r1', 'failed'],
+      ['T:desk:card:r#', 'failed'],
       ['T:ack:reporter', 'sent'],
     ]);
     const t = await ticketOf(h.store, ticket.id);

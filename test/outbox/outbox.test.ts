@@ -3,6 +3,7 @@ import { silentLogger } from '../../src/logger.js';
 import { DeliveryError } from '../../src/outbox/notifier.js';
 import { Outbox, type OutboxDeps } from '../../src/outbox/outbox.js';
 import {
+  enqueuedDocs,
   enqueuedIds,
   enqueueOps,
   newOutboxItem,
@@ -138,6 +139,41 @@ describe('Outbox', () => {
     await drain(outbox, f.timers);
     expect(f.notifier.sent.map((i) => i.id)).to.not.include('d');
     expect(outbox.pendingCount).to.equal(0);
+    await outbox.stop();
+  });
+
+  it('takes items handed over as written without reading them, and leaves one it has settled since', async () => {
+    const f = setup();
+    let reads = 0;
+    const store = Object.assign(Object.create(f.faulty) as Store, {
+      get: <T>(c: string, id: string) => {
+        reads += 1;
+        return f.faulty.get<T>(c, id);
+      },
+    });
+    const outbox = new Outbox({ store, notifier: f.notifier, clock: f.clock, timers: f.timers, logger: silentLogger, random: () => 0.5 });
+    await outbox.start();
+    const ops: WriteOp[] = [
+      { op: 'put', collection: 'tickets', id: 'T1', value: { id: 'T1' } },
+      ...enqueueOps([f.make('a', 'c1'), f.make('b', 'c1'), f.make('c', 'c2')]),
+    ];
+    const eTags = await f.store.write(ops);
+    const docs = enqueuedDocs(ops, eTags);
+    expect(docs.map((d) => d.id)).to.deep.equal(['a', 'b', 'c']);
+    expect(docs.map((d) => d.eTag)).to.deep.equal(eTags.slice(1));
+    const before = reads;
+    outbox.wake(docs);
+    await drain(outbox, f.timers);
+    expect(reads, 'reads of handed items').to.equal(before);
+    const sent = f.notifier.sent.map((i) => i.id);
+    expect([...sent].sort()).to.deep.equal(['a', 'b', 'c']);
+    expect(sent.indexOf('a')).to.be.below(sent.indexOf('b'));
+    expect((await f.store.get<OutboxItem>(OUTBOX_COLLECTION, 'a'))?.value.status).to.equal('sent');
+
+    // Handed over again (a repeated wake) after it was delivered: not sent twice.
+    outbox.wake(docs);
+    await drain(outbox, f.timers);
+    expect(f.notifier.sent.map((i) => i.id).filter((id) => id === 'a')).to.have.length(1);
     await outbox.stop();
   });
 

@@ -15,7 +15,7 @@ describe('writeNewTicket', () => {
         return inner.write(ops);
       },
     });
-    const tickets = await Promise.all(Array.from({ length: 50 }, () => writeNewTicket(store, build, () => [])));
+    const tickets = await Promise.all(Array.from({ length: 50 }, () => writeNewTicket(store, build, () => []).then((w) => w.ticket)));
     expect(new Set(tickets.map((t) => t.id)).size).to.equal(50);
     expect(writes).to.equal(50); // one write each: no retry storm
     expect((await inner.get<{ next: number }>(COLLECTIONS.counters, 'tickets'))?.value.next).to.equal(100051);
@@ -25,10 +25,23 @@ describe('writeNewTicket', () => {
   // A Store object of its own over the same data: as another process (or a restart) would see it.
   const view = (inner: Store): Store => Object.create(inner) as Store;
 
+  it('returns the batch it wrote with the eTags the store gave it', async () => {
+    const inner = new MemoryStore({ indexes: INDEXES });
+    const extra: WriteOp = { op: 'put', collection: 'notes', id: 'N-1', value: { n: 1 } };
+    const { ticket, written } = await writeNewTicket(inner, build, () => [extra]);
+    expect(written.ops.map((op) => `${op.collection}/${op.id}`)).to.deep.equal([
+      `${COLLECTIONS.counters}/tickets`,
+      `${COLLECTIONS.tickets}/${ticket.id}`,
+      'notes/N-1',
+    ]);
+    expect(written.eTags[1]).to.equal((await inner.get(COLLECTIONS.tickets, ticket.id))?.eTag);
+    expect(written.eTags[2]).to.equal((await inner.get('notes', 'N-1'))?.eTag);
+  });
+
   it('goes on from the stored counter after a restart', async () => {
     const inner = new MemoryStore({ indexes: INDEXES });
     await Promise.all(Array.from({ length: 3 }, () => writeNewTicket(view(inner), build, () => [])));
-    const after = await writeNewTicket(view(inner), build, () => []);
+    const { ticket: after } = await writeNewTicket(view(inner), build, () => []);
     expect(after.id).to.equal('INC-100004');
   });
 
@@ -38,7 +51,7 @@ describe('writeNewTicket', () => {
     const b = view(inner);
     await writeNewTicket(a, build, () => []); // a reads the counter: 100001 is next
     await writeNewTicket(b, build, () => []); // b reads it too, then takes 100002
-    const fromA = await writeNewTicket(a, build, () => []); // a thinks 100002 is next: taken
+    const { ticket: fromA } = await writeNewTicket(a, build, () => []); // a thinks 100002 is next: taken
     expect(fromA.id).to.equal('INC-100003');
     expect(await inner.count(COLLECTIONS.tickets)).to.equal(3);
     expect((await inner.get<{ next: number }>(COLLECTIONS.counters, 'tickets'))?.value.next).to.equal(100004);
@@ -48,7 +61,7 @@ describe('writeNewTicket', () => {
     const inner = new MemoryStore({ indexes: INDEXES });
     const [eTag] = await inner.write([{ op: 'put', collection: COLLECTIONS.drafts, id: 'D-1', value: { step: 'contact', conversation: { id: 'c' }, reporter: { aadObjectId: 'a' } } }]);
     const done: WriteOp[] = [{ op: 'put', collection: COLLECTIONS.drafts, id: 'D-1', value: { step: 'done' }, ifMatch: eTag }];
-    const first = await writeNewTicket(inner, build, () => done);
+    const { ticket: first } = await writeNewTicket(inner, build, () => done);
     const err = await writeNewTicket(inner, build, () => done).then(
       () => undefined,
       (e: unknown) => e,
@@ -58,6 +71,6 @@ describe('writeNewTicket', () => {
     expect(await inner.count(COLLECTIONS.tickets)).to.equal(1);
     expect(first.id).to.equal('INC-100001');
     // The refused batch gave its number back.
-    expect((await writeNewTicket(inner, build, () => [])).id).to.equal('INC-100002');
+    expect((await writeNewTicket(inner, build, () => [])).ticket.id).to.equal('INC-100002');
   });
 });
