@@ -306,7 +306,8 @@ export class Outbox {
    */
   private takeHanded(): void {
     for (const doc of this.handed.values()) {
-      if (this.entries.has(doc.id) || this.writtenAt.has(doc.id) || this.inFlightItem(doc.id)) continue;
+      if (this.entries.has(doc.id) || this.writtenAt.has(doc.id) || this.inFlightItem(doc.id))
+        continue;
       if (doc.value.status !== 'pending') continue;
       this.track({ doc, listed: undefined });
     }

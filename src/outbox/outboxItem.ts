@@ -186,7 +186,10 @@ export function enqueuedIds(ops: readonly WriteOp[]): string[] {
  * of reading each back and validating it again. Only ops made by enqueueOps count: their values
  * are items newOutboxItem validated.
  */
-export function enqueuedDocs(ops: readonly WriteOp[], eTags: readonly string[]): StoredDoc<OutboxItem>[] {
+export function enqueuedDocs(
+  ops: readonly WriteOp[],
+  eTags: readonly string[],
+): StoredDoc<OutboxItem>[] {
   const docs: StoredDoc<OutboxItem>[] = [];
   ops.forEach((op, n) => {
     const eTag = eTags[n];
