@@ -82,6 +82,8 @@ export function deskCardView(
     data: {
       ticketId: t.id,
       rev: t.rev,
+      // Every button's data, bound as one value (see actionData in flows/views.ts).
+      action: { ticketId: t.id, rev: t.rev },
       headline: `${t.id}: ${t.title}`,
       status: STATUS_LABELS[t.status],
       sla: slaLine(t, now),
@@ -96,8 +98,8 @@ export function deskCardView(
       canAcknowledge: !t.acknowledged && t.status !== 'resolved',
       canReopen: t.status === 'resolved',
       transferChoices: [
-        ...(t.kind === 'outage' ? [{ id: 'incident', title: 'Not an outage: make it a normal incident' }] : []),
-        ...directory.desk.queues.filter((q) => q.id !== t.queue).map((q) => ({ id: q.id, title: `Queue: ${q.name}` })),
+        ...(t.kind === 'outage' ? [{ title: 'Not an outage: make it a normal incident', value: 'incident' }] : []),
+        ...directory.desk.queues.filter((q) => q.id !== t.queue).map((q) => ({ title: `Queue: ${q.name}`, value: q.id })),
       ],
       canTransfer: t.status !== 'resolved',
       errors: Object.fromEntries(DESK_ERROR_FIELDS.map((f) => [f, extras.errors?.[f] ?? ''])),

@@ -14,7 +14,7 @@ import {
   projectOf,
   SEVERITIES,
 } from './incidentFlow.js';
-import { messageView, phoneList, type View } from './views.js';
+import { actionData, messageView, phoneList, type View } from './views.js';
 
 // What each incident card shows, computed from the draft (and the ticket once submitted). Every
 // field a template binds is always present; the Teams layer binds them to cards/incident*.json.
@@ -76,6 +76,7 @@ export function incidentView(
   const common = {
     draftId: draft.id,
     rev: draft.rev,
+    action: actionData(draft),
     notice: extras.notice ?? '',
     noticeColor: extras.noticeColor ?? 'Warning',
     errors,
@@ -275,6 +276,7 @@ export function filesView(draft: IncidentDraft, outcomes: FileOutcome[]): View {
     data: {
       draftId: draft.id,
       rev: draft.rev,
+      action: actionData(draft),
       draftTitle: draft.title || 'your incident',
       outcomes: outcomes.map((o) => ({
         text: `${o.accepted ? '✔' : '✖'} ${o.name}: ${o.text}`,

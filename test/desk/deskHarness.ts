@@ -128,8 +128,8 @@ export async function reportOutage(
   ];
   const draft0 = (await store.get<OutageDraft>(COLLECTIONS.drafts, draftId))!.value;
   if (draft0.step === 'project') {
-    const first = (view.data.choices as { key: string }[])[0]!;
-    steps.unshift(['outage.project', data({ projectKey: first.key })]);
+    const first = (view.data.choices as { value: string }[])[0]!;
+    steps.unshift(['outage.project', data({ projectKey: first.value })]);
   }
   for (const [verb, make] of steps) {
     if (verb === 'outage.contact') options.beforeSubmit?.();
