@@ -14,7 +14,8 @@
 // BENCH_CPU_PROF=<dir> runs each bot with --cpu-prof into that folder; BENCH_KEEP=1 keeps the temp
 // folder (the bots' logs) instead of deleting it; BENCH_SECTIONS=1,5 runs only those sections and
 // writes their report to a temp file, leaving BENCHMARKS.md alone; BENCH_NODE_ARGS='--flag …' adds
-// node options to every bot (to try a V8 setting).
+// node options to every bot (to try a V8 setting); BENCH_SCENARIOS=outage,ack runs only those of
+// section 1's scenarios (echo, help, outage, ack: echo always runs).
 
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -166,7 +167,10 @@ async function turns(): Promise<{ echo: TurnRow; echoRuns: TurnRow[]; ours: Turn
     { name: 'ours: outage flow, 4 steps', scenario: 'outage' },
     { name: 'ours: desk acknowledgement', scenario: 'ack', fill: { ackPool: ACK_POOL } },
   ];
-  for (const s of scenarios) {
+  // BENCH_SCENARIOS=outage,ack runs only those of our scenarios (with both echo runs): for comparing
+  // two builds of one flow in alternating runs; a report without all three says so in its table.
+  const only = process.env.BENCH_SCENARIOS?.split(',').map((x) => x.trim());
+  for (const s of scenarios.filter((x) => !only || only.includes(x.scenario))) {
     log(`1. ${s.name}`);
     const dataDir = newDir(s.scenario);
     const filled = await prefill({ dir: dataDir, serviceUrl: connector.url, now: new Date(), ...s.fill });

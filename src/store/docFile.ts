@@ -1,7 +1,8 @@
 // Reads and writes one document file through lowdb (its DataFile adapter over steno, which writes a
-// temp file and renames it, so a reader never sees a half-written document). The value arrives as
-// JSON text already (the store keeps it that way), so writing splices it in instead of parsing it
-// back and serialising it again.
+// temp file and renames it). The store's flusher writes the files of new versions itself, in place
+// (fileWriter.ts); writeDocFile is what recovery uses to restore a file from the journal. The value
+// arrives as JSON text already (the store keeps it that way), so writing splices it in instead of
+// parsing it back and serialising it again.
 
 import { DataFile, DataFileSync } from 'lowdb/node';
 

@@ -5,9 +5,18 @@
 // turns: the flusher then wrote about 1,500 files a second, fell behind, and held writers back for
 // up to 1.7 s. It also took pool threads from the journal's appends. On its own thread the same
 // writes run back to back, cost the main thread one message per round, and leave the pool to the
-// journal and the reads. The files are written as lowdb's TextFileSync writes them: a temp file
-// ".<name>.tmp" beside the file, then a rename (not fsynced: a checkpoint fsyncs them; a scan skips
-// the temp files of an interrupted write). A new directory's entry is fsynced at once.
+// journal and the reads. A new directory's entry is fsynced at once; the files are not (a
+// checkpoint fsyncs them before it cuts the journal).
+//
+// A file is overwritten in place (opened without O_TRUNC, written from the start, cut to its new
+// length), not replaced by a temp file and a rename as lowdb's TextFileSync does. On ext4, renaming
+// over an existing file makes the kernel allocate and start writing the new file's blocks at once
+// (auto_da_alloc), and truncating on open does the same: about 800 and 100 µs of system CPU a file
+// here, against 15 µs in place (3 KB files, 9,000 writes; with the checkpoint's fsync 850 against
+// 100 µs a file). At 500 files a second that rename was a fifth of the bot's CPU. What the rename
+// bought is not needed: nothing reads a document's file while its version is being written (reads
+// take unflushed versions from memory), and a file torn by a crash holds a version that is still
+// in the journal, which recovery compares whole against each file and writes again.
 
 import { Worker } from 'node:worker_threads';
 
@@ -35,11 +44,18 @@ function describe(err) {
   return String(err);
 }
 
-// As lowdb's TextFileSync.write: a reader sees the old file or the new one, never half of one.
+// In place, without O_TRUNC (see the comment at the top of fileWriter.ts).
+const OPEN_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT;
 function replace(file, text) {
-  const temp = path.join(path.dirname(file), '.' + path.basename(file) + '.tmp');
-  fs.writeFileSync(temp, text);
-  fs.renameSync(temp, file);
+  const data = Buffer.from(text, 'utf8');
+  const fd = fs.openSync(file, OPEN_FLAGS, 0o666);
+  try {
+    let done = 0;
+    while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, done);
+    fs.ftruncateSync(fd, data.length);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 const knownDirs = new Set();

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileWriter } from '../../src/store/fileWriter.js';
@@ -25,6 +25,17 @@ describe('FileWriter (the flusher’s writer thread)', () => {
     expect(await readFile(a, 'utf8')).to.equal('{"v":3}\n');
     expect(existsSync(b)).to.equal(false);
     expect(await readdir(join(dir, 'docs', 't', '0a'))).to.deep.equal(['a.json']);
+  });
+
+  it('overwrites a file in place, shorter or longer, keeping its inode', async () => {
+    const a = join(dir, 'docs', 't', '0a', 'a.json');
+    await writer.write([{ path: a, text: `{"v":"${'x'.repeat(5000)}"}\n` }]);
+    const inode = (await stat(a)).ino;
+    expect(await writer.write([{ path: a, text: '{"v":"short é"}\n' }])).to.deep.equal([null]);
+    expect(await readFile(a, 'utf8')).to.equal('{"v":"short é"}\n');
+    expect(await writer.write([{ path: a, text: `{"v":"${'y'.repeat(9000)}"}\n` }])).to.deep.equal([null]);
+    expect(JSON.parse(await readFile(a, 'utf8')).v).to.have.length(9000);
+    expect((await stat(a)).ino).to.equal(inode);
   });
 
   it('reports a file it cannot write by its own error, and writes the others of the round', async () => {

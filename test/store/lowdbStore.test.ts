@@ -331,6 +331,25 @@ describe('lowdbStore', () => {
       expect((await store.get('tickets', 'T-1'))?.value).to.deep.equal({ title: 'whole' });
     });
 
+    it('restores a file torn after its head (new eTag, old body) from the journal', async () => {
+      await seed();
+      await writeFile(
+        layout.walFile(await walGen()),
+        encodeWalRecord({ ops: [{ c: 'tickets', id: 'T-1', e: 'e6', v: { title: 'new', reporter: 'bob' } }] }),
+      );
+      // What an in-place write cut short by a power loss can leave: the first block new, the rest old.
+      await writeFile(
+        layout.docFile('tickets', 'T-1'),
+        '{"collection":"tickets","id":"T-1","eTag":"e6","value":{"title":"before","reporter":"ana"}}\n',
+      );
+      const store = await openStore();
+      expect((await store.get('tickets', 'T-1'))?.value).to.deep.equal({ title: 'new', reporter: 'bob' });
+      await store.close();
+      open.length = 0;
+      const again = JSON.parse(await readFile(layout.docFile('tickets', 'T-1'), 'utf8'));
+      expect(again).to.deep.equal({ collection: 'tickets', id: 'T-1', eTag: 'e6', value: { title: 'new', reporter: 'bob' } });
+    });
+
     it('loses no acknowledged batch and tears none when the process is killed -9', async function () {
       this.timeout(60_000);
       const script = fileURLToPath(new URL('./fixtures/crashWriter.ts', import.meta.url));
