@@ -1,12 +1,13 @@
 // Fills a store directory with generated data, fast, before the bot starts on it. The values come
 // from the product's own code (buildTicket, applyDeskAction, deskCardView, newOutboxItem), the
-// indexes from the ones the product opens its store with (APP_INDEXES), the files and the index snapshot from the store's own layout and serializer, so
+// indexes from the ones the product opens its store with (APP_INDEXES, as built: builtIndexes.ts), the files and the index snapshot from the store's own layout and serializer, so
 // the bot opens it exactly as one it wrote itself (snapshot read, no scan, no replay). Writing the
 // files directly instead of through store.write() takes seconds rather than minutes at 50,000.
 
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { builtAppIndexes } from './builtIndexes.js';
 import { projectRoot } from '../src/config.js';
 import { applyDeskAction, type DeskAction } from '../src/desk/deskActions.js';
 import { deskCardView, newsView } from '../src/desk/deskViews.js';
@@ -14,7 +15,6 @@ import { type Directory, loadDirectory } from '../src/directory.js';
 import type { Ticket } from '../src/domain/ticket.js';
 import type { OutageDraft } from '../src/flows/outageFlow.js';
 import { newOutboxItem, OUTBOX_COLLECTION, type OutboxItem, storedForm } from '../src/outbox/outboxItem.js';
-import { APP_INDEXES } from '../src/services/appIndexes.js';
 import { COLLECTIONS } from '../src/services/collections.js';
 import { buildTicket } from '../src/services/outageService.js';
 import { newETag } from '../src/store/batchPlan.js';
@@ -66,12 +66,13 @@ export async function prefill(spec: PrefillSpec): Promise<Prefilled> {
   const started = performance.now();
   const directory = await loadDirectory(DIRECTORY_FILE);
   const layout = new FileLayout(path.resolve(spec.dir));
-  const table = new IndexTable(APP_INDEXES);
+  const appIndexes = await builtAppIndexes();
+  const table = new IndexTable(appIndexes);
   await mkdir(layout.wal, { recursive: true });
   const madeDirs = new Set<string>();
   // A store in use has every shard folder already; a new one pays a mkdir + fsync per folder on
   // its first writes, which is not what the benchmark is after.
-  for (const collection of [...Object.keys(APP_INDEXES), COLLECTIONS.counters, COLLECTIONS.conversations]) {
+  for (const collection of [...Object.keys(appIndexes), COLLECTIONS.counters, COLLECTIONS.conversations]) {
     for (let shard = 0; shard < 256; shard++) {
       const dir = path.join(layout.collectionDir(collection), shard.toString(16).padStart(2, '0'));
       await mkdir(dir, { recursive: true });
@@ -179,7 +180,7 @@ export async function prefill(spec: PrefillSpec): Promise<Prefilled> {
   }
 
   await flush(batch);
-  await writeSnapshot(layout.snapshot, serializeSnapshot(1, specFingerprint(APP_INDEXES), table.capture()));
+  await writeSnapshot(layout.snapshot, serializeSnapshot(1, specFingerprint(appIndexes), table.capture()));
   // Tens of thousands of files were just written: have the kernel write them out now, so that
   // the bot under test does not pay for their writeback (its journal's fdatasync waits behind it).
   execFileSync('sync');

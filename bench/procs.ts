@@ -1,5 +1,6 @@
-// Child processes for the benchmark: the bot under test (the product's own entry, src/index.ts,
-// as `npm run start:bot` runs it), the echo bot, and the load generator. Each child is tracked so
+// Child processes for the benchmark: the bot under test (the product's own entry as production runs
+// it: dist/src/index.js from `npm run build`, started with node), the echo bot (TypeScript through
+// tsx), and the load generator. Each child is tracked so
 // that an interrupted run kills them all; each bot's memory is read from /proc, so it is its own.
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -69,7 +70,7 @@ export interface Server {
 }
 
 export interface ServerOptions {
-  /** Entry file, relative to the repository root. */
+  /** Entry file, relative to the repository root: .ts runs through tsx, .js with node alone. */
   entry: string;
   env?: Record<string, string>;
   /** stdout and stderr go here (pino's JSON lines for the product). */
@@ -83,7 +84,8 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   const port = await freePort();
   const log = openSync(options.logFile, 'a');
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', TSX, ...(options.nodeArgs ?? []), path.join(projectRoot, options.entry)], {
+  const loader = options.entry.endsWith('.ts') ? ['--import', TSX] : [];
+  const child = spawn(process.execPath, [...loader, ...(options.nodeArgs ?? []), path.join(projectRoot, options.entry)], {
     cwd: projectRoot,
     env: { ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', log, log],

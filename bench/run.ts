@@ -17,6 +17,7 @@
 // node options to every bot (to try a V8 setting); BENCH_SCENARIOS=outage,ack runs only those of
 // section 1's scenarios (echo, help, outage, ack: echo always runs).
 
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +26,7 @@ import { BenchConnector, type Delivery, epochNow } from './connector.js';
 import type { LoadResult, LoadSpec } from './loadgen.js';
 import { OUTBOX_COLLECTION } from '../src/outbox/outboxItem.js';
 import { openLowdbStore } from '../src/store/lowdbStore.js';
-import { APP_INDEXES } from '../src/services/appIndexes.js';
+import { builtAppIndexes } from './builtIndexes.js';
 import { prefill, type Prefilled, type PrefillSpec } from './prefill.js';
 import { killAll, type Memory, runJson, type Server, startServer } from './procs.js';
 import { benchSearch, type SearchResult } from './search.js';
@@ -54,6 +55,10 @@ const OUTBOX_ITEMS = QUICK ? 1_000 : 3_000;
 const OUTBOX_CONVERSATIONS = QUICK ? 200 : 600;
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'fo-bench-'));
+// The bot as production runs it: compiled by `npm run build` (once, at the start of the run), then
+// `node dist/src/index.js` (`npm run start:prod`). Through tsx it would spend about 0.8 s more
+// starting (the loader's hooks run on a thread of their own), and keep that thread's memory.
+const BOT_ENTRY = 'dist/src/index.js';
 let connector: BenchConnector;
 let dirs = 0;
 const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -78,7 +83,7 @@ async function startBot(dataDir: string, name: string): Promise<Server> {
   const prof = process.env.BENCH_CPU_PROF;
   const start = () =>
     startServer({
-      entry: 'src/index.ts',
+      entry: BOT_ENTRY,
       // As in production: info logs (to a file), local mode because the load carries no tokens.
       env: { DATA_DIR: dataDir, MicrosoftAppId: '', MicrosoftAppPassword: '', LOG_LEVEL: 'info', SHUTDOWN_GRACE_SECONDS: '10' },
       logFile: path.join(work, `${name}.log`),
@@ -384,7 +389,7 @@ async function outbox(failRate: number): Promise<OutboxResult> {
   // What the bot recorded: an item marked sent that never got a 2xx at the connector is lost.
   const recorded = { sent: 0, failed: 0, pending: 0 };
   let lost = 0;
-  const store = await openLowdbStore({ dir: dataDir, indexes: APP_INDEXES });
+  const store = await openLowdbStore({ dir: dataDir, indexes: await builtAppIndexes() });
   try {
     for (let i = 0; i < OUTBOX_ITEMS; i++) {
       const id = `bench:${i % OUTBOX_CONVERSATIONS}:${i}`;
@@ -530,8 +535,8 @@ function report(parts: {
   // 1.
   out.push('## 1. Turns over HTTP against a plain echo bot', '');
   out.push(
-    `Each bot runs in its own process (ours: \`src/index.ts\` as \`npm run start:bot\` starts it, info logs to a file, ` +
-      'local mode, its embedded store in a temp folder; the echo bot: bench/echoBot.ts, CloudAdapter + ActivityHandler on restify 11 ' +
+    `Each bot runs in its own process (ours: \`dist/src/index.js\` built by \`npm run build\` at the start of the run and started with node, as \`npm run start:prod\` does, info logs to a file; ` +
+      'local mode, its embedded store in a temp folder; the echo bot: bench/echoBot.ts through tsx, CloudAdapter + ActivityHandler on restify 11 ' +
       `with the same body parser). The load comes from another process (bench/loadgen.ts, autocannon): ${CONNECTIONS} keep-alive ` +
       `connections on 127.0.0.1, one request in flight each, every activity with \`deliveryMode: 'expectReplies'\` (invokes ` +
       `answer in the body anyway), ${WARMUP_S} s of warm-up then ${RUN_S} s measured. Latency runs from the moment a request is ` +
@@ -674,8 +679,16 @@ function outboxSection(out: string[], results: (OutboxResult | (Failed & { label
 
 // ---- main --------------------------------------------------------------------------------------
 
+/** `npm run build`, so that the bot measured is the code in the working tree. */
+function build(): void {
+  log('building the bot (npm run build)');
+  const r = spawnSync('npm', ['run', '-s', 'build'], { cwd: projectRoot, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`npm run build failed (${r.status ?? r.signal})`);
+}
+
 async function main(): Promise<void> {
   const started = new Date();
+  if (ONLY.has(1) || ONLY.has(2) || ONLY.has(4) || ONLY.has(5)) build();
   noteLoad('before the run');
   if (os.loadavg()[0]! > 0.5) log(`warning: load average ${os.loadavg()[0]!.toFixed(2)} before the run: other work shares this machine`);
   connector = await BenchConnector.start();

@@ -1,10 +1,23 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 
-/** The repository root, so that defaults work whatever the working folder. */
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The repository root, so that defaults work whatever the working folder: the nearest folder
+ * above this module with a package.json. Run from source that is src/..; from the build
+ * (`npm run build`: dist/src/config.js) it is dist/.. as well, where cards/, config/, kb/ and web/
+ * are.
+ */
+export const projectRoot = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findProjectRoot(from: string): string {
+  for (let dir = path.resolve(from, '..'); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '..');
+  }
+}
 
 const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3978),

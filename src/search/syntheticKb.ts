@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { projectRoot } from '../config.js';
 import { ISSUE_STATUSES, type IssueStatus, type KnownIssue } from './knownIssue.js';
 import { parseKb } from './loadKb.js';
 import { seededRandom } from '../seededRandom.js';
@@ -16,7 +17,7 @@ export interface SyntheticOptions {
   seed?: number;
 }
 
-const DEMO_KB = fileURLToPath(new URL('../../kb/demo.jsonl', import.meta.url));
+const DEMO_KB = path.join(projectRoot, 'kb', 'demo.jsonl');
 let demo: KnownIssue[] | undefined;
 
 /** The demo knowledge base (kb/demo.jsonl), read once: the default corpus. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -136,9 +136,13 @@ interface LogLine {
   [key: string]: unknown;
 }
 
-/** The bot as a real process, as `npm run start:bot` runs it, its pino JSON log collected line by line. */
-function spawnBot(dataDir: string) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+/**
+ * The bot as a real process, its pino JSON log collected line by line: as `npm run start:bot` runs
+ * it (through tsx), or from the build as `npm run start:prod` does.
+ */
+function spawnBot(dataDir: string, from: 'source' | 'build' = 'source') {
+  const args = from === 'source' ? ['--import', 'tsx', 'src/index.ts'] : ['dist/src/index.js'];
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: projectRoot,
     env: {
       PATH: process.env.PATH,
@@ -245,4 +249,31 @@ describe('the bot process', () => {
       expect(proc.lines.map((l) => l.msg)).to.include('stopped');
       expect(proc.stderr()).to.not.match(/\berror\b|uncaught|unhandled/i);
     });
+
+  it('runs from the build (npm run build, then node dist/src/index.js) and answers "help" with its card', async function () {
+    this.timeout(180_000);
+    const built = spawnSync('npm', ['run', '-s', 'build'], { cwd: projectRoot, encoding: 'utf8' });
+    expect(built.status, `npm run build: ${built.stdout}${built.stderr}`).to.equal(0);
+    proc = spawnBot(dataDir, 'build');
+    const listening = await proc.waitForLog('bot listening');
+    const url = new URL(String(listening.url));
+    // Files found from the build's own folder: the help card's template, the knowledge base.
+    expect(proc.lines.find((l) => l.msg === 'knowledge base indexed')?.entries).to.be.above(0);
+    const conv = personal();
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...message('http://127.0.0.1:9/', ALEX, conv, 'help'), deliveryMode: 'expectReplies' }),
+    });
+    expect(res.status).to.equal(200);
+    const body = (await res.json()) as { activities: { attachments?: { contentType: string }[] }[] };
+    expect(body.activities.flatMap((a) => a.attachments ?? []).map((a) => a.contentType)).to.include(
+      'application/vnd.microsoft.card.adaptive',
+    );
+    const about = await fetch(new URL('/', url));
+    expect(about.status).to.equal(200);
+    proc.child.kill('SIGTERM');
+    const { code } = await within(proc.exited, 5_000, 'exit after SIGTERM');
+    expect(code).to.equal(0);
+  });
 });
