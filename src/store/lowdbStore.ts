@@ -17,7 +17,7 @@
 // documents are updated at once, synchronously, and the writers are answered. A background flusher
 // then writes each changed document's *latest* version to its file once that version is
 // flushDelayMs old, on a thread of its own (fileWriter.ts: overwritten in place, not fsynced; a
-// temp file and a rename, as lowdb writes, cost 50 times the system CPU on ext4): a document
+// temp file and a rename, as lowdb writes, created an inode each time, 50 times the cost): a document
 // written three times in a row costs one file write. Reads look at the unflushed map first, so
 // they never see a file older than the table, nor one being written. Once the journal passes a
 // size, a checkpoint starts a new journal file, waits until every document committed before it is
