@@ -32,15 +32,10 @@ function setup(extra: Partial<OutboxDeps> = {}) {
   const timers = new ManualTimers(clock);
   const faulty = new FaultyStore(new MemoryStore({ indexes: OUTBOX_INDEXES }));
   const notifier = new RecordingNotifier(clock);
-  const outbox = new Outbox({
-    store: faulty,
-    notifier,
-    clock,
-    timers,
-    logger: silentLogger,
-    random: () => 0.5,
-    ...extra,
-  });
+  /** Another outbox over the same store, notifier and clock (a hook, a policy, a restart). */
+  const outboxWith = (deps: Partial<OutboxDeps>) =>
+    new Outbox({ store: faulty, notifier, clock, timers, logger: silentLogger, ...deps });
+  const outbox = outboxWith({ random: () => 0.5, ...extra });
   const make = (
     id: string,
     conversationId: string,
@@ -58,6 +53,7 @@ function setup(extra: Partial<OutboxDeps> = {}) {
     faulty,
     notifier,
     outbox,
+    outboxWith,
     make,
     stored,
     /** Writes the items and wakes whichever outbox the test uses now. */
@@ -103,14 +99,7 @@ describe('Outbox', () => {
         return f.faulty.findETags(c, i, k);
       },
     });
-    const outbox = new Outbox({
-      store,
-      notifier: f.notifier,
-      clock: f.clock,
-      timers: f.timers,
-      logger: silentLogger,
-      random: () => 0.5,
-    });
+    const outbox = f.outboxWith({ store, random: () => 0.5 });
     await outbox.start();
     const atStart = listings;
     const ops = enqueueOps([f.make('a', 'c1'), f.make('b', 'c1'), f.make('c', 'c2')]);
@@ -151,7 +140,7 @@ describe('Outbox', () => {
         return f.faulty.get<T>(c, id);
       },
     });
-    const outbox = new Outbox({ store, notifier: f.notifier, clock: f.clock, timers: f.timers, logger: silentLogger, random: () => 0.5 });
+    const outbox = f.outboxWith({ store, random: () => 0.5 });
     await outbox.start();
     const ops: WriteOp[] = [
       { op: 'put', collection: 'tickets', id: 'T1', value: { id: 'T1' } },
@@ -297,12 +286,7 @@ describe('Outbox', () => {
   it('records a permanent failure with the hook writes, then delivers the next item', async () => {
     const f = setup();
     const hook = timelineHook(f.store, (i, d) => `delivery-failed ${i.id}: ${d}`);
-    f.outbox = new Outbox({
-      store: f.store,
-      notifier: f.notifier,
-      clock: f.clock,
-      timers: f.timers,
-      logger: silentLogger,
+    f.outbox = f.outboxWith({
       onPermanentFailure: (item, err) => hook(item, err.message),
     });
     await f.outbox.start();
@@ -329,12 +313,7 @@ describe('Outbox', () => {
   it('gives up after maxAttempts as a permanent failure', async () => {
     const f = setup();
     const failures: string[] = [];
-    f.outbox = new Outbox({
-      store: f.store,
-      notifier: f.notifier,
-      clock: f.clock,
-      timers: f.timers,
-      logger: silentLogger,
+    f.outbox = f.outboxWith({
       policy: { maxAttempts: 3 },
       onPermanentFailure: (item, err) => (failures.push(`${item.id}: ${err.message}`), []),
     });
@@ -350,12 +329,7 @@ describe('Outbox', () => {
 
   it('records a failure even when the hook throws', async () => {
     const f = setup();
-    f.outbox = new Outbox({
-      store: f.store,
-      notifier: f.notifier,
-      clock: f.clock,
-      timers: f.timers,
-      logger: silentLogger,
+    f.outbox = f.outboxWith({
       onPermanentFailure: () => {
         throw new Error('bug in hook');
       },
@@ -370,12 +344,7 @@ describe('Outbox', () => {
 
   it('writes onSent ops with the sent mark, e.g. the desk card id on the ticket', async () => {
     const f = setup();
-    f.outbox = new Outbox({
-      store: f.store,
-      notifier: f.notifier,
-      clock: f.clock,
-      timers: f.timers,
-      logger: silentLogger,
+    f.outbox = f.outboxWith({
       onSent: async (item, { activityId }) => {
         const t = (await f.store.get<Ticket>('tickets', item.ticketId!))!;
         return [
@@ -402,12 +371,7 @@ describe('Outbox', () => {
   it('runs the onSent hook again when its write is stale', async () => {
     const f = setup();
     let calls = 0;
-    f.outbox = new Outbox({
-      store: f.store,
-      notifier: f.notifier,
-      clock: f.clock,
-      timers: f.timers,
-      logger: silentLogger,
+    f.outbox = f.outboxWith({
       onSent: async (item, { activityId }) => {
         const t = (await f.store.get<Ticket>('tickets', item.ticketId!))!;
         // Someone acknowledges the ticket between the hook's read and the outbox's write, once.
@@ -472,12 +436,7 @@ describe('Outbox', () => {
   it('stores a delivered item without its payload, and later items still thread on and update it', async () => {
     const f = setup();
     const hooked: OutboxItem[] = [];
-    f.outbox = new Outbox({
-      store: f.store,
-      notifier: f.notifier,
-      clock: f.clock,
-      timers: f.timers,
-      logger: silentLogger,
+    f.outbox = f.outboxWith({
       onSent: (item) => (hooked.push(item), []),
     });
     await f.outbox.start();
@@ -748,13 +707,7 @@ describe('Outbox', () => {
     await f.outbox.idle();
     await f.outbox.stop();
     expect(f.notifier.sent.map((i) => i.id)).to.deep.equal(['2']);
-    const again = new Outbox({
-      store: f.store,
-      notifier: f.notifier,
-      clock: f.clock,
-      timers: f.timers,
-      logger: silentLogger,
-    });
+    const again = f.outboxWith({});
     await again.start();
     await drain(again, f.timers);
     expect(f.notifier.sent.map((i) => i.id)).to.deep.equal(['2', '1']);
