@@ -1,9 +1,12 @@
 // The load generator, run by bench/run.ts in its own process so that it never shares a CPU budget
 // or an event loop with the bot it measures:
 //   node --import tsx bench/loadgen.ts '{"scenario":"help","url":"http://127.0.0.1:3978",...}'
-// It drives autocannon (keep-alive connections, one request in flight per connection) and prints
-// one JSON line. Latency is timed per request from the moment autocannon builds it (just before
-// writing it to the socket) to the moment the whole response is parsed, in fractional ms.
+// It prints one JSON line. Two drivers run the same scenario steps:
+//   - as fast as the bot answers: autocannon (keep-alive connections, one request in flight per
+//     connection); latency is timed per request from the moment autocannon builds it (just before
+//     writing it to the socket) to the moment the whole response is parsed, in fractional ms;
+//   - paced (`ratePerS`): each connection a conversation sending its next turn on a timetable, over
+//     node:http with keep-alive (see paced()).
 //
 // Scenarios:
 //   echo    "hello" to the echo bot
@@ -14,6 +17,7 @@
 //           context); a finished report frees its conversation for the next cycle
 //   ack     desk.acknowledge, each pre-created ticket exactly once, by a desk member
 
+import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { ALEX, actionData, cardOf, cardText, type Conv, DESK_THREAD, invoke, message, PATTI } from './activities.js';
@@ -33,6 +37,12 @@ export interface LoadSpec {
   ticketIds?: string[];
   /** Stop after this many requests instead of after durationS. */
   amount?: number;
+  /**
+   * Paced instead of as fast as the bot answers: this many turns per second in all, each
+   * connection one conversation sending a turn every connections / ratePerS seconds (its next turn
+   * waits for the answer, and goes at once if the answer came later than its time).
+   */
+  ratePerS?: number;
 }
 
 export interface LoadResult {
@@ -52,6 +62,104 @@ export interface LoadResult {
   wrongSamples: string[];
   /** outage: reports that reached "Outage reported". */
   completedReports?: number;
+  /** Paced: turns that went out later than their time because the previous answer was late. */
+  late?: number;
+}
+
+type Record_ = (step: string, ctx: Ctx, status: number, good: boolean, body: string) => void;
+type Counts = Pick<LoadResult, 'non2xx' | 'errors' | 'timeouts' | 'late'>;
+
+interface Step {
+  name: string;
+  build: (c: Ctx) => unknown | null;
+  check: (status: number, body: string, c: Ctx) => boolean;
+}
+
+const PATH = '/api/messages';
+
+/** As fast as the bot answers: autocannon, one request in flight per connection. */
+async function saturate(spec: LoadSpec, steps: Step[], record: Record_): Promise<Counts> {
+  const requests: autocannon.Request[] = steps.map((step) => ({
+    setupRequest: (req: any, context: Ctx) => {
+      const activity = step.build(context);
+      if (activity === null) return null as never; // autocannon starts the cycle over
+      context.t0 = performance.now();
+      return { ...req, method: 'POST', path: PATH, body: JSON.stringify(activity) };
+    },
+    onResponse: (status: number, body: string, context: Ctx) => record(step.name, context, status, step.check(status, body, context), body),
+  }));
+  const result = await autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    pipelining: 1,
+    duration: spec.durationS,
+    ...(spec.amount ? { amount: spec.amount } : {}),
+    timeout: 30,
+    headers: { 'content-type': 'application/json' },
+    requests,
+  });
+  return { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts };
+}
+
+/**
+ * At a fixed rate: each connection is a conversation that sends its next turn on a timetable
+ * (every connections / ratePerS seconds, the conversations spread evenly over that interval), over
+ * keep-alive HTTP. Latency is timed from the moment a request is written to the end of its answer.
+ * (autocannon's own rate limit sends each second's requests back to back at the start of the
+ * second, which would measure bursts, not a steady load.)
+ */
+async function paced(spec: LoadSpec, steps: Step[], record: Record_): Promise<Counts> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.connections });
+  const target = new URL(PATH, spec.url);
+  const intervalMs = (spec.connections / spec.ratePerS!) * 1000;
+  const end = performance.now() + spec.durationS * 1000;
+  const counts = { non2xx: 0, errors: 0, timeouts: 0, late: 0 };
+  let sent = 0;
+  const send = (body: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(target, { method: 'POST', agent, headers: { 'content-type': 'application/json' }, timeout: 30_000 }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+      req.on('error', reject);
+      req.end(body);
+    });
+  const conversation = async (i: number) => {
+    const context: Ctx = {};
+    let at = performance.now() + (i * intervalMs) / spec.connections;
+    let step = 0;
+    while (at < end && (!spec.amount || sent < spec.amount)) {
+      const wait = at - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      else if (wait < -intervalMs) counts.late += 1;
+      const activity = steps[step]!.build(context);
+      if (activity === null) {
+        step = 0; // start the cycle over, at once
+        continue;
+      }
+      at = Math.max(at + intervalMs, performance.now());
+      sent += 1;
+      const name = steps[step]!.name;
+      context.t0 = performance.now();
+      try {
+        const res = await send(JSON.stringify(activity));
+        if (res.status < 200 || res.status >= 300) counts.non2xx += 1;
+        record(name, context, res.status, steps[step]!.check(res.status, res.body, context), res.body);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'TIMEOUT') counts.timeouts += 1;
+        else counts.errors += 1;
+        context.failed = true;
+      }
+      step = (step + 1) % steps.length;
+    }
+  };
+  await Promise.all(Array.from({ length: spec.connections }, (_, i) => conversation(i)));
+  agent.destroy();
+  return counts;
 }
 
 interface Ctx {
@@ -88,9 +196,10 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
       return undefined;
     }
   };
-  const post = (activity: unknown) => ({ method: 'POST' as const, path: '/api/messages', body: JSON.stringify(activity) });
-
-  let requests: autocannon.Request[];
+  // Each scenario is a cycle of steps: what the step sends (null: start the cycle over, with a new
+  // conversation) and whether its answer showed what it should. Both drivers below run the same
+  // steps: autocannon as fast as the bot answers, or paced at a fixed rate.
+  let steps: Step[];
   let convCounter = 0;
   const freshConv = (): Conv => ({ id: `a:bench-${process.pid}-${++convCounter}`, conversationType: 'personal' });
   const pool: Conv[] = Array.from({ length: spec.connections }, freshConv);
@@ -101,16 +210,14 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     case 'help': {
       const text = spec.scenario === 'echo' ? 'hello' : 'help';
       const expect = spec.scenario === 'echo' ? 'Echo: hello' : 'report outage';
-      requests = [
+      steps = [
         {
-          setupRequest: (req, context: Ctx) => {
-            context.t0 = performance.now();
-            return { ...req, ...post(message(spec.serviceUrl, ALEX, roundRobin(), text)) };
-          },
-          onResponse: (status, body, context: Ctx) => {
+          name: spec.scenario,
+          build: () => message(spec.serviceUrl, ALEX, roundRobin(), text),
+          check: (_status, body) => {
             const parsed = parse(body);
             const shown = spec.scenario === 'echo' ? (parsed?.activities?.[0]?.text ?? '') : cardText(cardOf(parsed));
-            record(spec.scenario, context, status, shown.includes(expect), body);
+            return shown.includes(expect);
           },
         },
       ];
@@ -118,7 +225,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     }
     case 'outage': {
       // Each step: the request it sends, and what its answer must carry for the next step.
-      const steps: { name: string; build: (c: Ctx) => unknown; next?: string; expect?: string }[] = [
+      const flow: { name: string; build: (c: Ctx) => unknown; next?: string; expect?: string }[] = [
         { name: 'report outage', build: (c) => message(spec.serviceUrl, ALEX, c.conv!, 'report outage'), next: 'outage.confirm' },
         {
           name: 'confirm',
@@ -142,14 +249,16 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
           expect: 'Outage reported',
         },
       ];
-      requests = steps.map((step, i) => ({
-        setupRequest: (req: any, context: Ctx) => {
-          if (i === 0) context.conv = pool.pop() ?? freshConv();
-          else if (context.failed || !context.draft) return null as never; // start over, new conversation
-          context.t0 = performance.now();
-          return { ...req, ...post(step.build(context)) };
+      steps = flow.map((step, i) => ({
+        name: step.name,
+        build: (context: Ctx) => {
+          if (i === 0) {
+            context.failed = false;
+            context.conv = pool.pop() ?? freshConv();
+          } else if (context.failed || !context.draft) return null; // start over, new conversation
+          return step.build(context);
         },
-        onResponse: (status: number, body: string, context: Ctx) => {
+        check: (status: number, body: string, context: Ctx) => {
           const card = cardOf(parse(body));
           let good: boolean;
           if (step.next) {
@@ -164,7 +273,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
             }
           }
           if (!good || status >= 300) context.failed = true;
-          record(step.name, context, status, good, body);
+          return good;
         },
       }));
       break;
@@ -173,18 +282,12 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
       const ids = spec.ticketIds ?? [];
       let next = 0;
       const desk: Conv = { id: DESK_THREAD, conversationType: 'channel' };
-      requests = [
+      steps = [
         {
-          setupRequest: (req, context: Ctx) => {
-            context.t0 = performance.now();
-            // Past the pool the same tickets come round again: counted apart, as `wrong`.
-            const ticketId = ids[next++ % ids.length]!;
-            return { ...req, ...post(invoke(spec.serviceUrl, PATTI, desk, 'desk.acknowledge', { ticketId, rev: 0 })) };
-          },
-          onResponse: (status, body, context: Ctx) => {
-            const text = cardText(cardOf(parse(body)));
-            record('acknowledge', context, status, next <= ids.length && text.includes('Acknowledgement met'), body);
-          },
+          name: 'acknowledge',
+          // Past the pool the same tickets come round again: counted apart, as `wrong`.
+          build: () => invoke(spec.serviceUrl, PATTI, desk, 'desk.acknowledge', { ticketId: ids[next++ % ids.length]!, rev: 0 }),
+          check: (_status, body) => next <= ids.length && cardText(cardOf(parse(body))).includes('Acknowledgement met'),
         },
       ];
       break;
@@ -192,16 +295,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   }
 
   const started = performance.now();
-  const result = await autocannon({
-    url: spec.url,
-    connections: spec.connections,
-    pipelining: 1,
-    duration: spec.durationS,
-    ...(spec.amount ? { amount: spec.amount } : {}),
-    timeout: 30,
-    headers: { 'content-type': 'application/json' },
-    requests,
-  });
+  const counts = spec.ratePerS ? await paced(spec, steps, record) : await saturate(spec, steps, record);
   const elapsedS = (performance.now() - started) / 1000;
   return {
     scenario: spec.scenario,
@@ -211,9 +305,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     rps: ok / elapsedS,
     latency: percentiles(all),
     steps: Object.fromEntries(Object.entries(byStep).map(([k, v]) => [k, percentiles(v)])),
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
+    ...counts,
     wrong,
     wrongSamples,
     ...(spec.scenario === 'outage' ? { completedReports } : {}),

@@ -43,6 +43,13 @@ const RUN_S = QUICK ? 3 : 10;
 const SCALE_RUN_S = QUICK ? 3 : 8;
 const WARMUP_S = QUICK ? 1 : 2;
 const CONNECTIONS = 50;
+// The paced runs: the same 50 conversations, each sending a turn every 200 ms (250 turns/s in all:
+// far more than 50 people clicking, well under what either bot answers at most), so that latency
+// is the turn's own time and small queues, not the queue a saturating load builds.
+const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 250);
+const PACED_S = QUICK ? 3 : 8;
+const PACED_ACK_IDS = QUICK ? 1_000 : 3_000;
+const PACED_PAUSE_S = QUICK ? 1 : 3;
 const SIZES = QUICK ? [1_000, 10_000] : [1_000, 10_000, 50_000];
 // Open tickets at each size, each acknowledged once in the load: 1,000 (all of the smallest
 // store), so that the p99 is the 10th-worst of 1,000 samples, not the 5th-worst of 500, which
@@ -147,18 +154,27 @@ interface TurnRow {
   memory?: Memory;
   startupMs: number;
   errors: { count: number; first?: string };
+  /** The same bot, after its warm-up and before the measured run, paced at PACED_RATE turns/s. */
+  paced?: { result: LoadResult; cpuPerTurnMs?: number };
+}
+
+async function pacedRun(server: Server, scenario: LoadSpec['scenario'], ticketIds?: string[]): Promise<TurnRow['paced']> {
+  const cpuBefore = server.cpuMs();
+  const result = await load({ scenario, url: server.url, durationS: PACED_S, ratePerS: PACED_RATE, ticketIds });
+  return { result, cpuPerTurnMs: perTurn(cpuBefore, server.cpuMs(), result) };
 }
 
 async function echoRun(when: string): Promise<TurnRow> {
   log(`1. echo bot (${when})`);
   const server = await startServer({ entry: 'bench/echoBot.ts', logFile: path.join(work, 'echo.log') });
   await load({ scenario: 'echo', url: server.url, durationS: WARMUP_S });
+  const paced = await pacedRun(server, 'echo');
   const cpuBefore = server.cpuMs();
   const result = await load({ scenario: 'echo', url: server.url, durationS: RUN_S });
   const cpuPerTurnMs = perTurn(cpuBefore, server.cpuMs(), result);
   const memory = server.memory();
   await server.stop();
-  return { name: `echo bot: message -> text (${when})`, result, cpuPerTurnMs, memory, startupMs: server.startupMs, errors: { count: 0 } };
+  return { name: `echo bot: message -> text (${when})`, result, cpuPerTurnMs, memory, startupMs: server.startupMs, errors: { count: 0 }, paced };
 }
 
 async function turns(): Promise<{ echo: TurnRow; echoRuns: TurnRow[]; ours: TurnRow[] }> {
@@ -182,14 +198,20 @@ async function turns(): Promise<{ echo: TurnRow; echoRuns: TurnRow[]; ours: Turn
     const name = `turns-${s.scenario}`;
     const bot = await startBot(dataDir, name);
     const warmIds = filled.ackIds.slice(0, Math.floor(ACK_POOL / 6));
-    const runIds = filled.ackIds.slice(warmIds.length);
+    const pacedIds = filled.ackIds.slice(-PACED_ACK_IDS);
+    const runIds = filled.ackIds.slice(warmIds.length, -PACED_ACK_IDS);
     await load({ scenario: s.scenario, url: bot.url, durationS: WARMUP_S, ticketIds: warmIds });
+    // The paced run before the saturating one, after a pause in which the bot finishes what the
+    // warm-up left it (outbox sends, document files): the paced turns pay for their own sends and
+    // files, not for a backlog of thousands from a run at full speed.
+    await new Promise((r) => setTimeout(r, PACED_PAUSE_S * 1000));
+    const paced = await pacedRun(bot, s.scenario, pacedIds);
     const cpuBefore = bot.cpuMs();
     const result = await load({ scenario: s.scenario, url: bot.url, durationS: RUN_S, ticketIds: runIds });
     const cpuPerTurnMs = perTurn(cpuBefore, bot.cpuMs(), result);
     const memory = bot.memory();
     await bot.stop();
-    ours.push({ name: s.name, result, cpuPerTurnMs, memory, startupMs: bot.startupMs, errors: botErrors(name) });
+    ours.push({ name: s.name, result, cpuPerTurnMs, memory, startupMs: bot.startupMs, errors: botErrors(name), paced });
   }
   // The echo bot again after ours: the baseline is the mean of both runs, so that a change in
   // what else the machine does during section 1 weighs less on the ratios (both runs are shown).
@@ -503,7 +525,18 @@ function report(parts: {
     const ratio = r.result.rps / e.rps;
     out.push(`| Throughput ≥ 0.7 × echo bot: ${r.name.replace('ours: ', '')} | ${f2(ratio)} × (${f0(r.result.rps)} vs ${f0(e.rps)} turns/s) | ${mark(ratio >= 0.7)} |`);
   }
-  for (const r of ours) out.push(`| p99 ≤ 50 ms at 50 concurrent conversations: ${r.name.replace('ours: ', '')} | ${f1(r.result.latency.p99)} ms | ${mark(r.result.latency.p99 <= 50)} |`);
+  // The p99 target read two ways: at saturation (every conversation sends its next turn the moment
+  // the last is answered: the echo bot itself misses 50 ms on two CPUs, since the mean latency is
+  // then 50 / turns per second), and paced at PACED_RATE turns/s (the turn's own time).
+  for (const r of ours) {
+    const echoP99 = e ? ` (echo bot ${f1(e.latency.p99)} ms)` : '';
+    out.push(`| p99 ≤ 50 ms at 50 concurrent conversations, as fast as they are answered: ${r.name.replace('ours: ', '')} | ${f1(r.result.latency.p99)} ms${echoP99} | ${mark(r.result.latency.p99 <= 50)} |`);
+  }
+  for (const r of ours) {
+    if (!r.paced) continue;
+    const p = r.paced.result;
+    out.push(`| p99 ≤ 50 ms at 50 concurrent conversations, paced at ${PACED_RATE} turns/s: ${r.name.replace('ours: ', '')} | ${f1(p.latency.p99)} ms${loadCell(p)} | ${mark(p.latency.p99 <= 50 && p.ok > 0)} |`);
+  }
   if (s1k && sBig) {
     out.push(`| p99 at ${int(sBig.tickets)} tickets ≤ 1.5 × at ${int(s1k.tickets)}: outage flow | ${f2(ratio50k)} × (${f1(sBig.outage.latency.p99)} vs ${f1(s1k.outage.latency.p99)} ms) | ${mark(ratio50k <= 1.5)} |`);
     out.push(`| p99 at ${int(sBig.tickets)} tickets ≤ 1.5 × at ${int(s1k.tickets)}: desk acknowledgement | ${f2(ratio50kAck)} × (${f1(sBig.ack.latency.p99)} vs ${f1(s1k.ack.latency.p99)} ms) | ${mark(ratio50kAck <= 1.5)} |`);
@@ -530,7 +563,7 @@ function report(parts: {
     `| Escalation within 5 s of its deadline, ${int(SLA_OPEN)} open tickets | ${esc === undefined ? 'never arrived' : `${f0(esc)} ms`}${slaValid ? '' : ' (not valid: the bot was not ready before the deadline)'} | ${slaValid ? mark(esc !== undefined && esc <= 5000) : 'n/a'} |`,
   );
   out.push('');
-  if (turnsOk) out.push(`Worst p99 of our turns: ${f1(worstP99)} ms.`, '');
+  if (turnsOk) out.push(`Worst p99 of our turns: ${f1(worstP99)} ms as fast as they are answered${ours.some((r) => r.paced) ? `, ${f1(Math.max(...ours.map((r) => r.paced?.result.latency.p99 ?? 0)))} ms paced` : ""}.`, "");
 
   // 1.
   out.push('## 1. Turns over HTTP against a plain echo bot', '');
@@ -581,8 +614,30 @@ function report(parts: {
     for (const [step, p] of Object.entries(flow.result.steps)) out.push(`| ${step} | ${int(p.n)} | ${f1(p.p50)} | ${f1(p.p99)} | ${f0(p.max)} |`);
     out.push('');
   }
+  const pacedRows = [...echoRuns, ...ours].filter((r) => r.paced);
+  if (pacedRows.length > 0) {
+    const echoPacedCpu = echoRuns.map((r) => r.paced?.cpuPerTurnMs).filter((x): x is number => x !== undefined);
+    const echoCpu = echoPacedCpu.length ? echoPacedCpu.reduce((a, b) => a + b, 0) / echoPacedCpu.length : NaN;
+    out.push(
+      `Paced: the same bot processes, between their warm-up (and a pause of ${PACED_PAUSE_S} s for ours, in which the bot finishes the warm-up's outbox sends and files) and the run above, for ${PACED_S} s at ${PACED_RATE} turns/s, each of the ${CONNECTIONS} ` +
+        `conversations sending its next turn every ${f0((CONNECTIONS / PACED_RATE) * 1000)} ms (bench/loadgen.ts, node:http with keep-alive; ` +
+        'a turn waits for the previous answer and goes at once if that came late: "late" counts those). At this load neither bot is ' +
+        'saturated, so latency is the turn\'s own time plus short queues, and CPU per turn is measured at the same rate for both ' +
+        `bots (the ratio uses the mean of the two echo runs, ${f2(echoCpu)} ms).`,
+      '',
+      '| Scenario | Turns/s | p50 ms | p99 ms | max ms | Late | Bot CPU ms per turn | CPU per turn ours/echo |',
+      '|---|---|---|---|---|---|---|---|',
+    );
+    for (const r of pacedRows) {
+      const p = r.paced!.result;
+      out.push(
+        `| ${r.name}${loadCell(p)} | ${f0(p.rps)} | ${f1(p.latency.p50)} | ${f1(p.latency.p99)} | ${f0(p.latency.max)} | ${int(p.late ?? 0)} | ${f2(r.paced!.cpuPerTurnMs ?? NaN)} | ${f2((r.paced!.cpuPerTurnMs ?? NaN) / echoCpu)} |`,
+      );
+    }
+    out.push('');
+  }
   for (const r of ours) if (r.errors.count > 0) out.push(`- ${r.name}: the bot logged ${r.errors.count} errors, first: ${r.errors.first}`);
-  for (const r of [...echoRuns, ...ours]) for (const w of r.result.wrongSamples) out.push(`- ${r.name}, a wrong answer: \`${w.slice(0, 200)}\``);
+  for (const r of [...echoRuns, ...ours]) for (const w of [...r.result.wrongSamples, ...(r.paced?.result.wrongSamples ?? [])]) out.push(`- ${r.name}, a wrong answer: \`${w.slice(0, 200)}\``);
   out.push('');
 
   // 2.
