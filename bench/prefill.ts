@@ -180,7 +180,7 @@ export async function prefill(spec: PrefillSpec): Promise<Prefilled> {
   }
 
   await flush(batch);
-  await writeSnapshot(layout.snapshot, serializeSnapshot(1, specFingerprint(appIndexes), table.capture()));
+  await writeSnapshot(layout.snapshot, serializeSnapshot(1, await specFingerprint(appIndexes), table.capture()));
   // Tens of thousands of files were just written: have the kernel write them out now, so that
   // the bot under test does not pay for their writeback (its journal's fdatasync waits behind it).
   execFileSync('sync');

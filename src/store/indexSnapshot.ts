@@ -2,6 +2,7 @@
 // that open() reads one file instead of every document: it is what keeps start-up fast at 50,000.
 
 import { createHash } from 'node:crypto';
+import { transform } from 'esbuild';
 import { readFile } from 'node:fs/promises';
 import type { DocEntry, IndexKeys } from './indexTable.js';
 import { isErrno, writeFileDurably } from './fsUtil.js';
@@ -22,17 +23,91 @@ export interface IndexSnapshot {
 
 /**
  * Fingerprint of an index spec: when an extractor changes, the stored keys are stale and open()
- * rebuilds them from the documents. Based on the extractors' source text.
+ * rebuilds them from the documents. It is made from the extractors' source text, which tsc and tsx
+ * (esbuild) emit differently (spaces, quotes, `undefined` or `void 0`): a fingerprint of the emitted
+ * text alone made a data folder that `npm start` and `npm run start:prod` took turns with rebuild
+ * its whole index at every change of hands. So a snapshot records two: `raw`, of the text as this
+ * process has it (cheap), and `canonical`, of the text as esbuild's minifier prints it, which is
+ * the same from either compiler. A snapshot whose raw fingerprint matches is usable at once; one
+ * whose raw does not match is usable if its canonical one does (esbuild's first call at start-up
+ * takes 10 to 20 ms, paid only then). What an extractor calls (a helper it imports) is not part of
+ * its text: change such a helper's result and make the snapshot stale by hand (delete index.json).
  */
-export function specFingerprint(spec: IndexSpec): string {
-  const hash = createHash('sha1');
-  for (const collection of Object.keys(spec).sort()) {
-    const indexes = spec[collection] ?? {};
-    for (const name of Object.keys(indexes).sort()) {
-      hash.update(`${collection}\0${name}\0${String(indexes[name])}\0`);
+export class SpecFingerprint {
+  readonly raw: string;
+  private readonly sources: string[] = [];
+  private readonly names: string;
+  private canonicalHash: string | undefined;
+
+  constructor(spec: IndexSpec) {
+    const names: string[] = [];
+    for (const collection of Object.keys(spec).sort()) {
+      const indexes = spec[collection] ?? {};
+      for (const name of Object.keys(indexes).sort()) {
+        names.push(`${collection}\0${name}`);
+        this.sources.push(`(${String(indexes[name])})`);
+      }
     }
+    this.names = names.join('\0');
+    this.raw = sha1(`${this.names}\0${this.sources.join(',\n')}`);
   }
-  return hash.digest('hex');
+
+  /** Of the extractors as esbuild's minifier prints them (names kept: renaming depends on the text). */
+  async canonical(): Promise<string> {
+    // Assigned, so that the minifier keeps it (an unused expression it would drop as dead code).
+    this.canonicalHash ??= sha1(
+      `${this.names}\0${await canonicalSource(`f=[${this.sources.join(',\n')}];`)}`,
+    );
+    return this.canonicalHash;
+  }
+
+  /** Whether a snapshot that recorded `stored` was written with this spec. */
+  async matches(stored: string): Promise<boolean> {
+    const [raw, canonical] = stored.split(' ');
+    if (canonical === undefined) return false; // written before the canonical fingerprint
+    if (raw === this.raw) {
+      this.canonicalHash ??= canonical; // the same text has the same canonical form
+      return true;
+    }
+    return canonical === (await this.canonical());
+  }
+
+  /** What a snapshot records (after matches() or canonical() has settled). */
+  get recorded(): string {
+    if (this.canonicalHash === undefined)
+      throw new Error('the canonical fingerprint is not known yet');
+    return `${this.raw} ${this.canonicalHash}`;
+  }
+}
+
+/** The fingerprint a snapshot records for this spec (see SpecFingerprint). */
+export async function specFingerprint(spec: IndexSpec): Promise<string> {
+  const fingerprint = new SpecFingerprint(spec);
+  await fingerprint.canonical();
+  return fingerprint.recorded;
+}
+
+function sha1(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
+}
+
+/**
+ * Code as esbuild's minifier prints it; the text itself where esbuild cannot parse it. The async
+ * API: its service is a child process of its own (as the web bundler's), where the sync API would
+ * keep a worker thread in this process (13 MB resident).
+ */
+async function canonicalSource(code: string): Promise<string> {
+  try {
+    const out = await transform(code, {
+      loader: 'js',
+      minifyWhitespace: true,
+      minifySyntax: true,
+      target: 'esnext',
+    });
+    return out.code;
+  } catch {
+    return code;
+  }
 }
 
 /** How a snapshot is cut into pieces: each is written (a trip to the thread pool) before the next

@@ -48,7 +48,7 @@ import { fsyncPath, mapLimit, mkdirDurably, unavailable, unlinkIfPresent } from 
 import {
   readSnapshot,
   snapshotChunks,
-  specFingerprint,
+  SpecFingerprint,
   writeSnapshot,
   type IndexSnapshot,
 } from './indexSnapshot.js';
@@ -196,7 +196,7 @@ export class LowdbStore implements Store {
   private constructor(
     private readonly layout: FileLayout,
     private readonly table: IndexTable,
-    private readonly spec: string,
+    private readonly spec: SpecFingerprint,
     private readonly lock: StoreLock,
     private readonly logger: StoreLogger,
     private readonly checkpointBytes: number,
@@ -229,7 +229,7 @@ export class LowdbStore implements Store {
     const store = new LowdbStore(
       layout,
       new IndexTable(indexes),
-      specFingerprint(indexes),
+      new SpecFingerprint(indexes),
       lock,
       logger,
       options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES,
@@ -712,7 +712,7 @@ export class LowdbStore implements Store {
       for (const p of dirty) this.dirty.add(p);
       throw err;
     }
-    const chunks = snapshotChunks(walGen, this.spec, entries);
+    const chunks = snapshotChunks(walGen, this.spec.recorded, entries);
     this.snapshotBytes = await writeSnapshot(this.layout.snapshot, chunks);
     for (const gen of await this.walGens()) {
       if (gen < walGen) await unlinkIfPresent(this.layout.walFile(gen));
@@ -743,7 +743,8 @@ export class LowdbStore implements Store {
     await mkdirDurably(this.layout.docs);
     await mkdirDurably(this.layout.wal);
     const snapshot = await readSnapshot(this.layout.snapshot, this.logger);
-    const usable = snapshot !== undefined && snapshot.spec === this.spec;
+    const usable = snapshot !== undefined && (await this.spec.matches(snapshot.spec));
+    await this.spec.canonical(); // what every checkpoint records: known before the first
     if (usable) this.load(snapshot);
 
     // Journals older than the snapshot are applied and flushed; newer ones are replayed.

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSnapshot, snapshotChunks, writeSnapshot } from '../../src/store/indexSnapshot.js';
+import { readSnapshot, snapshotChunks, SpecFingerprint, specFingerprint, writeSnapshot } from '../../src/store/indexSnapshot.js';
+import type { IndexSpec } from '../../src/store/store.js';
 import type { DocEntry } from '../../src/store/indexTable.js';
 import { silentLogger } from '../../src/store/storeLogger.js';
 
@@ -60,5 +61,44 @@ describe('index snapshot', () => {
     expect(timed.join('')).to.equal(untimed.join(''));
     const rows = JSON.parse(timed.join('')).collections.tickets as unknown[];
     expect(rows).to.have.length(1_000);
+  });
+
+  describe('the index spec fingerprint', () => {
+    // The same extractor as tsc emits it and as tsx (esbuild) does (made from text: these tests
+    // themselves run through tsx).
+    type Extractor = (t: { status: string; reporter?: { id: string } }) => string | undefined;
+    const asTsc = new Function("return (t) => (t.status === 'open' ? `${t.reporter?.id}|x` : undefined)")() as Extractor;
+    const asTsx = new Function('return t=>t.status==="open"?`${t.reporter?.id}|x`:void 0')() as Extractor;
+    const spec = (status: unknown, extra: IndexSpec = {}): IndexSpec => ({ tickets: { status, project: (t: { p: string }) => t.p } as never, ...extra });
+
+    it('matches a snapshot written with the same extractors as the other compiler printed them', async () => {
+      const written = await specFingerprint(spec(asTsc));
+      const other = new SpecFingerprint(spec(asTsx));
+      expect(String(asTsc)).to.not.equal(String(asTsx));
+      expect(other.raw).to.not.equal(written.split(' ')[0]);
+      expect(await other.matches(written)).to.equal(true);
+      expect(other.recorded).to.equal(`${other.raw} ${written.split(' ')[1]}`);
+    });
+
+    it('matches a snapshot of the same text, and records the same fingerprint', async () => {
+      const written = await specFingerprint(spec(asTsc));
+      const same = new SpecFingerprint(spec(asTsc));
+      expect(() => same.recorded).to.throw(/not known yet/);
+      expect(await same.matches(written)).to.equal(true);
+      expect(same.recorded).to.equal(written);
+    });
+
+    it('does not match when an extractor, an index or a collection changes, nor an old snapshot', async () => {
+      const written = await specFingerprint(spec(asTsc));
+      const changed = [
+        spec((t: { status: string }) => (t.status === 'closed' ? 'x' : undefined)),
+        { tickets: { state: asTsc, project: (t: { p: string }) => t.p } as never },
+        spec(asTsc, { drafts: { a: (d: { a: string }) => d.a } as never }),
+      ];
+      for (const s of changed)
+        expect(await new SpecFingerprint(s).matches(written), JSON.stringify(Object.keys(s))).to.equal(false);
+      // Before the canonical fingerprint, a snapshot recorded one hash: its index is rebuilt once.
+      expect(await new SpecFingerprint(spec(asTsc)).matches(written.split(' ')[0]!)).to.equal(false);
+    });
   });
 });

@@ -13,7 +13,7 @@ import {
   type LowdbStore,
   type LowdbStoreOptions,
 } from '../../src/store/lowdbStore.js';
-import { ConflictError, StoreUnavailableError, type IndexSpec } from '../../src/store/store.js';
+import { ConflictError, StoreUnavailableError, type IndexFn, type IndexSpec } from '../../src/store/store.js';
 import type { StoreLogger } from '../../src/store/storeLogger.js';
 import { encodeWalRecord, WalWriter } from '../../src/store/wal.js';
 import { contractIndexes, expectRejection, storeContract } from './contract.js';
@@ -644,6 +644,28 @@ describe('lowdbStore', () => {
         },
       });
       expect((await store.find('tickets', 'title', '2')).map((d) => d.id)).to.deep.equal(['T-2']);
+    });
+
+    it('opens without a rebuild when the same extractors were printed by the other compiler', async () => {
+      // What `npm start` (tsx: esbuild) and `npm run start:prod` (tsc) each see of one extractor.
+      const asTsc = new Function("return (t) => (t.status === 'open' ? 'open' : undefined)")() as IndexFn;
+      const asTsx = new Function('return t=>t.status==="open"?"open":void 0')() as IndexFn;
+      const first = await openStore({ indexes: { tickets: { open: asTsc } } });
+      await put(first, 'T-1', { status: 'open' });
+      await first.close();
+      open.length = 0;
+      for (const [extractor, rebuilt] of [
+        [asTsx, false],
+        [asTsc, false],
+        [(t: { status: string }) => (t.status === 'open' ? 'yes' : undefined), true],
+      ] as const) {
+        const logger = recordingLogger();
+        const store = await openStore({ logger, indexes: { tickets: { open: extractor } } });
+        expect(logger.lines.find((l) => l.msg === 'store opened')?.obj).to.include({ rebuiltIndex: rebuilt });
+        expect(await store.find('tickets', 'open', rebuilt ? 'yes' : 'open')).to.have.length(1);
+        await store.close();
+        open.length = 0;
+      }
     });
 
     it('skips temp files left by an interrupted lowdb write when scanning', async () => {
