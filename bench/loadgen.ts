@@ -62,7 +62,7 @@ export interface LoadResult {
   wrongSamples: string[];
   /** outage: reports that reached "Outage reported". */
   completedReports?: number;
-  /** Paced: turns that went out later than their time because the previous answer was late. */
+  /** Paced: turns that went out more than one interval after their time (the previous answer was that late). */
   late?: number;
 }
 

@@ -563,7 +563,10 @@ function report(parts: {
     `| Escalation within 5 s of its deadline, ${int(SLA_OPEN)} open tickets | ${esc === undefined ? 'never arrived' : `${f0(esc)} ms`}${slaValid ? '' : ' (not valid: the bot was not ready before the deadline)'} | ${slaValid ? mark(esc !== undefined && esc <= 5000) : 'n/a'} |`,
   );
   out.push('');
-  if (turnsOk) out.push(`Worst p99 of our turns: ${f1(worstP99)} ms as fast as they are answered${ours.some((r) => r.paced) ? `, ${f1(Math.max(...ours.map((r) => r.paced?.result.latency.p99 ?? 0)))} ms paced` : ""}.`, "");
+  if (turnsOk) {
+    const pacedP99 = ours.some((r) => r.paced) ? Math.max(...ours.map((r) => r.paced?.result.latency.p99 ?? 0)) : undefined;
+    out.push(`Worst p99 of our turns: ${f1(worstP99)} ms as fast as they are answered${pacedP99 === undefined ? '' : `, ${f1(pacedP99)} ms paced`}.`, '');
+  }
 
   // 1.
   out.push('## 1. Turns over HTTP against a plain echo bot', '');
@@ -621,7 +624,7 @@ function report(parts: {
     out.push(
       `Paced: the same bot processes, between their warm-up (and a pause of ${PACED_PAUSE_S} s for ours, in which the bot finishes the warm-up's outbox sends and files) and the run above, for ${PACED_S} s at ${PACED_RATE} turns/s, each of the ${CONNECTIONS} ` +
         `conversations sending its next turn every ${f0((CONNECTIONS / PACED_RATE) * 1000)} ms (bench/loadgen.ts, node:http with keep-alive; ` +
-        'a turn waits for the previous answer and goes at once if that came late: "late" counts those). At this load neither bot is ' +
+        'a turn waits for the previous answer and goes at once if that came late; "late" counts turns that went out more than one interval after their time). At this load neither bot is ' +
         'saturated, so latency is the turn\'s own time plus short queues, and CPU per turn is measured at the same rate for both ' +
         `bots (the ratio uses the mean of the two echo runs, ${f2(echoCpu)} ms).`,
       '',
