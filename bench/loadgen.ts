@@ -66,7 +66,7 @@ export interface LoadResult {
   late?: number;
 }
 
-type Record_ = (step: string, ctx: Ctx, status: number, good: boolean, body: string) => void;
+type Recorder = (step: string, ctx: Ctx, status: number, good: boolean, body: string) => void;
 type Counts = Pick<LoadResult, 'non2xx' | 'errors' | 'timeouts' | 'late'>;
 
 interface Step {
@@ -78,7 +78,7 @@ interface Step {
 const PATH = '/api/messages';
 
 /** As fast as the bot answers: autocannon, one request in flight per connection. */
-async function saturate(spec: LoadSpec, steps: Step[], record: Record_): Promise<Counts> {
+async function saturate(spec: LoadSpec, steps: Step[], record: Recorder): Promise<Counts> {
   const requests: autocannon.Request[] = steps.map((step) => ({
     setupRequest: (req: any, context: Ctx) => {
       const activity = step.build(context);
@@ -108,7 +108,7 @@ async function saturate(spec: LoadSpec, steps: Step[], record: Record_): Promise
  * (autocannon's own rate limit sends each second's requests back to back at the start of the
  * second, which would measure bursts, not a steady load.)
  */
-async function paced(spec: LoadSpec, steps: Step[], record: Record_): Promise<Counts> {
+async function paced(spec: LoadSpec, steps: Step[], record: Recorder): Promise<Counts> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.connections });
   const target = new URL(PATH, spec.url);
   const intervalMs = (spec.connections / spec.ratePerS!) * 1000;
