@@ -1,8 +1,8 @@
 // Where the lowdb store keeps things on disk. One JSON file per document keeps the cost of a write
 // independent of how many documents exist (lowdb rewrites a whole file on every write).
 
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { createHash, hash } from 'node:crypto';
+import { join, sep } from 'node:path';
 
 // Longer names fall back to a hash: most file systems cap a name at 255 bytes, and steno adds
 // ".<name>.tmp" around it while writing.
@@ -28,11 +28,14 @@ export function encodeName(raw: string): string {
 
 /** 256 shard directories keep each directory small (about 200 files at 50,000 documents). */
 export function shardOf(id: string): string {
-  return createHash('sha1').update(id).digest('hex').slice(0, 2);
+  // The first byte of the id's SHA-1 (one-shot: a Hash object per call showed in write profiles).
+  return hash('sha1', id, 'hex').slice(0, 2);
 }
 
 /** Paths of one store directory. */
 export class FileLayout {
+  /** collection -> its folder: a document's path is asked for several times per write. */
+  private readonly collectionDirs = new Map<string, string>();
   readonly lock: string;
   readonly docs: string;
   readonly wal: string;
@@ -46,15 +49,22 @@ export class FileLayout {
   }
 
   collectionDir(collection: string): string {
-    return join(this.docs, encodeName(collection));
+    let dir = this.collectionDirs.get(collection);
+    if (dir === undefined) {
+      dir = join(this.docs, encodeName(collection));
+      this.collectionDirs.set(collection, dir);
+    }
+    return dir;
   }
 
+  // Joined by hand: the parts are already normal (encodeName emits no separators or dots), and
+  // path.join's normalising was most of a path's cost (3.2 against 0.9 µs a document).
   shardDir(collection: string, id: string): string {
-    return join(this.collectionDir(collection), shardOf(id));
+    return `${this.collectionDir(collection)}${sep}${shardOf(id)}`;
   }
 
   docFile(collection: string, id: string): string {
-    return join(this.shardDir(collection, id), `${encodeName(id)}.json`);
+    return `${this.shardDir(collection, id)}${sep}${encodeName(id)}.json`;
   }
 
   walFile(gen: number): string {
