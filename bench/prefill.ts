@@ -1,5 +1,5 @@
 // Fills a store directory with generated data, fast, before the bot starts on it. The values come
-// from the product's own code (buildTicket, applyDeskAction, deskCardView, newOutboxItem), the
+// from the product's own code (buildTicket, applyDeskAction, newOutboxItem), the
 // indexes from the ones the product opens its store with (APP_INDEXES, as built: builtIndexes.ts), the files and the index snapshot from the store's own layout and serializer, so
 // the bot opens it exactly as one it wrote itself (snapshot read, no scan, no replay). Writing the
 // files directly instead of through store.write() takes seconds rather than minutes at 50,000.
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { builtAppIndexes } from './builtIndexes.js';
 import { projectRoot } from '../src/config.js';
 import { applyDeskAction, type DeskAction } from '../src/desk/deskActions.js';
-import { deskCardView, newsView } from '../src/desk/deskViews.js';
+import { newsView } from '../src/desk/deskViews.js';
 import { type Directory, loadDirectory } from '../src/directory.js';
 import type { Ticket } from '../src/domain/ticket.js';
 import type { OutageDraft } from '../src/flows/outageFlow.js';
@@ -117,30 +117,23 @@ export async function prefill(spec: PrefillSpec): Promise<Prefilled> {
   const openIds: string[] = [];
   const ackIds: string[] = [];
   const submittedAt = (k: number) => new Date(spec.now.getTime() - 1_000 - k); // just now, distinct
-  let resolvedCard: ReturnType<typeof deskCardView> | undefined;
-  let openCard: ReturnType<typeof deskCardView> | undefined;
   for (let k = 0; k < (spec.resolved ?? 0); k++) {
     const created = new Date(spec.now.getTime() - (k + 1) * 3_600_000); // an hour apart, going back
     let t = ticket(directory, seq++, k, created);
     t = act(t, directory, 'desk.acknowledge', new Date(created.getTime() + 12 * 60_000));
     t = act(t, directory, 'desk.update', new Date(created.getTime() + 40 * 60_000), { updateText: 'Failover to the secondary region is running.' });
     t = act(t, directory, 'desk.resolve', new Date(created.getTime() + 90 * 60_000), { resolution: 'The expired certificate was renewed.' });
-    // Rendering each card's dates costs more than everything else here: the payload of one
-    // resolved ticket's card stands for all of them (same size, same shape).
-    resolvedCard ??= deskCardView(t, directory, created);
-    await add([COLLECTIONS.tickets, t.id, t], deskCard(t, directory, created, resolvedCard));
+    await add([COLLECTIONS.tickets, t.id, t], deskCard(t));
   }
   for (let k = 0; k < (spec.open ?? 0); k++) {
     const t = ticket(directory, seq++, k, submittedAt(k));
     openIds.push(t.id);
-    openCard ??= deskCardView(t, directory, spec.now);
-    await add([COLLECTIONS.tickets, t.id, t], deskCard(t, directory, spec.now, openCard));
+    await add([COLLECTIONS.tickets, t.id, t], deskCard(t));
   }
   for (let k = 0; k < (spec.ackPool ?? 0); k++) {
     const t = ticket(directory, seq++, k, submittedAt(k));
     ackIds.push(t.id);
-    openCard ??= deskCardView(t, directory, spec.now);
-    await add([COLLECTIONS.tickets, t.id, t], deskCard(t, directory, spec.now, openCard));
+    await add([COLLECTIONS.tickets, t.id, t], deskCard(t));
   }
   let dueTicketId: string | undefined;
   let dueAt: Date | undefined;
@@ -152,7 +145,7 @@ export async function prefill(spec: PrefillSpec): Promise<Prefilled> {
     // Its warning went out already; its escalation is due at dueAt.
     const t: Ticket = { ...base, sla: { ...base.sla, dueAt: dueAt.toISOString(), warnedAt: spec.now.toISOString() } };
     dueTicketId = t.id;
-    await add([COLLECTIONS.tickets, t.id, t], deskCard(t, directory, spec.now));
+    await add([COLLECTIONS.tickets, t.id, t], deskCard(t));
   }
   await add([COLLECTIONS.counters, 'tickets', { next: seq }]);
 
@@ -238,18 +231,20 @@ function act(t: Ticket, directory: Directory, verb: DeskAction['verb'], now: Dat
 }
 
 /** The ticket's desk card, as delivered: later updates and thread replies find its activity id. */
-function deskCard(t: Ticket, directory: Directory, now: Date, view = deskCardView(t, directory, now)): Doc {
+function deskCard(t: Ticket): Doc {
+  // As DeskService.newTicketOps enqueues it: the card is named by its ticket, rendered when sent.
   const item = newOutboxItem(
     {
       id: `${t.id}:desk:card`,
       op: 'post',
       target: { conversationId: DESK_CHANNEL },
-      payload: { kind: 'card', ...view },
+      payload: { kind: 'deskCard', ticketId: t.id },
       ticketId: t.id,
     },
-    now,
+    new Date(t.submittedAt),
   );
-  const sent: OutboxItem = { ...item, status: 'sent', attempts: 1, sentAt: now.toISOString(), sentActivityId: `desk-${t.id}` };
+  const sentAt = new Date(t.submittedAt).toISOString();
+  const sent: OutboxItem = { ...item, status: 'sent', attempts: 1, sentAt, sentActivityId: `desk-${t.id}` };
   return [OUTBOX_COLLECTION, item.id, storedForm(sent)];
 }
 

@@ -2,7 +2,7 @@ import type { Activity, ConversationAccount, ConversationReference, Mention } fr
 import type { Directory } from '../src/directory.js';
 import type { Logger } from '../src/logger.js';
 import { DeliveryError, type Notifier, toDeliveryError } from '../src/outbox/notifier.js';
-import type { OutboxItem } from '../src/outbox/outboxItem.js';
+import type { SendableItem } from '../src/outbox/outboxItem.js';
 import type { ConversationService } from '../src/services/conversationService.js';
 import type { ConnectorClient, SupportAdapter } from './adapter.js';
 import { renderCard } from './cards.js';
@@ -27,7 +27,7 @@ export class TeamsNotifier implements Notifier {
     },
   ) {}
 
-  async send(item: OutboxItem): Promise<{ activityId?: string }> {
+  async send(item: SendableItem): Promise<{ activityId?: string }> {
     const reference = await this.referenceFor(item.target.conversationId);
     if (!reference?.serviceUrl)
       throw new DeliveryError(`no way to reach conversation ${item.target.conversationId} yet`, { permanent: false });
@@ -98,7 +98,7 @@ export class TeamsNotifier implements Notifier {
     );
   }
 
-  private activityOf(item: OutboxItem): Partial<Activity> {
+  private activityOf(item: SendableItem): Partial<Activity> {
     const channelData = { outboxItemId: item.id };
     if (item.payload.kind === 'card')
       return {

@@ -167,6 +167,7 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     logger,
     notifier: new TeamsNotifier({ adapter, appId: config.MicrosoftAppId, conversations, directory, logger }),
     onPermanentFailure: (item, error) => desk.onPermanentFailure(item, error),
+    render: (payload) => desk.render(payload),
     ...(options.outboxPolicy ? { policy: options.outboxPolicy } : {}),
   });
   const deadlines = new DeadlineScheduler({

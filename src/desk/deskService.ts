@@ -4,7 +4,16 @@ import type { UserContext } from '../domain/user.js';
 import { messageView, type View } from '../flows/views.js';
 import type { Logger } from '../logger.js';
 import type { DeliveryError } from '../outbox/notifier.js';
-import { enqueuedDocs, enqueueOps, newOutboxItem, type OutboxItem, type OutboxItemInput, type WrittenBatch } from '../outbox/outboxItem.js';
+import {
+  enqueuedDocs,
+  enqueueOps,
+  newOutboxItem,
+  type OutboxItem,
+  type OutboxItemInput,
+  type RenderedPayload,
+  type SendablePayload,
+  type WrittenBatch,
+} from '../outbox/outboxItem.js';
 import { COLLECTIONS } from '../services/collections.js';
 import { ConflictError, type Store, type StoredDoc, StoreUnavailableError, type WriteOp } from '../store/store.js';
 import type { Clock } from '../time.js';
@@ -56,7 +65,7 @@ export class DeskService {
         id: newDeskCardId(t),
         op: 'post',
         target: { conversationId: this.deskConversation },
-        payload: { kind: 'card', ...deskCardView(t, this.deps.directory, now) },
+        payload: { kind: 'deskCard', ticketId: t.id },
         ticketId: t.id,
       },
     ];
@@ -113,7 +122,7 @@ export class DeskService {
       const next = result.ticket;
       const ops: WriteOp[] = [
         { op: 'put', collection: COLLECTIONS.tickets, id, value: next, ifMatch: stored.eTag },
-        ...this.enqueue([this.deskCardUpdate(next, now), ...this.newsItems(next, result.news, now)], now),
+        ...this.enqueue([this.deskCardUpdate(next), ...this.newsItems(next, result.news, now)], now),
       ];
       let eTags: string[];
       try {
@@ -189,7 +198,7 @@ export class DeskService {
           ),
         );
       }
-      items.push(this.deskCardUpdate(next, now));
+      items.push(this.deskCardUpdate(next));
       const ops: WriteOp[] = [{ op: 'put', collection: COLLECTIONS.tickets, id: t.id, value: next, ifMatch: stored.eTag }, ...this.enqueue(items, now)];
       let eTags: string[];
       try {
@@ -228,7 +237,7 @@ export class DeskService {
     const ops: WriteOp[] = [{ op: 'put', collection: COLLECTIONS.tickets, id: t.id, value: next, ifMatch: stored.eTag }];
     // Tell the desk, unless the desk itself is what cannot be reached (that would loop).
     if (item.conversationId !== this.deskConversation)
-      ops.push(...this.enqueue([this.deskCardUpdate(next, now)], now));
+      ops.push(...this.enqueue([this.deskCardUpdate(next)], now));
     return ops;
   }
 
@@ -264,6 +273,16 @@ export class DeskService {
 
   // ---- message building ----------------------------------------------------------------------
 
+  /**
+   * The outbox's renderer (OutboxDeps.render): a ticket's desk card as the ticket is now. The
+   * items that post and update desk cards name the ticket instead of holding its card.
+   */
+  async render(payload: RenderedPayload): Promise<SendablePayload | undefined> {
+    const stored = await this.deps.store.get<Ticket>(COLLECTIONS.tickets, payload.ticketId);
+    if (!stored) return undefined;
+    return { kind: 'card', ...deskCardView(stored.value, this.deps.directory, this.deps.clock.now()) };
+  }
+
   private enqueue(items: OutboxItemInput[], now: Date): WriteOp[] {
     return enqueueOps(items.map((i) => newOutboxItem(i, now)));
   }
@@ -273,12 +292,13 @@ export class DeskService {
     return org?.projects.find((p) => p.id === t.projectId)?.linkedChannel?.channelId;
   }
 
-  private deskCardUpdate(t: Ticket, now: Date): OutboxItemInput {
+  /** Updates the ticket's desk card to show the ticket as it is when the update goes. */
+  private deskCardUpdate(t: Ticket): OutboxItemInput {
     return {
       id: `${t.id}:desk:card:r${t.rev}`,
       op: 'update',
       target: { conversationId: this.deskConversation, activityOf: `${t.id}:desk:card` },
-      payload: { kind: 'card', ...deskCardView(t, this.deps.directory, now) },
+      payload: { kind: 'deskCard', ticketId: t.id },
       ticketId: t.id,
     };
   }

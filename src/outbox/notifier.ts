@@ -1,16 +1,17 @@
 // The port the Teams layer implements to deliver one outbox item, and the error it throws.
 
-import type { OutboxItem } from './outboxItem.js';
+import type { SendableItem } from './outboxItem.js';
 
 export interface Notifier {
   /**
    * Delivers the item once: post a new message, reply in target.threadId, or update
-   * target.activityId (the outbox has filled these in from threadOf / activityOf).
+   * target.activityId (the outbox has filled these in from threadOf / activityOf, and rendered a
+   * payload that names a card into the card).
    * Resolves with the activity id Teams gave the message (post and reply).
    * Rejects with DeliveryError; anything else is treated as a transient (network) failure.
    * Include item.id in the activity (e.g. channelData) so a duplicate can be traced.
    */
-  send(item: OutboxItem): Promise<{ activityId?: string }>;
+  send(item: SendableItem): Promise<{ activityId?: string }>;
 }
 
 /** A failed delivery. `permanent`: retrying cannot help (bot removed, conversation gone). */

@@ -14,6 +14,9 @@ import {
   compareSeq,
   OUTBOX_COLLECTION,
   OutboxItem,
+  type RenderedPayload,
+  type SendableItem,
+  type SendablePayload,
   storedForm,
   type StoredOutboxItem,
 } from './outboxItem.js';
@@ -66,6 +69,12 @@ export interface OutboxDeps {
    * with enqueueOps). Never enqueue a warning about a warning that failed: it would loop.
    */
   onPermanentFailure?: SettleHook<DeliveryError>;
+  /**
+   * Renders a payload that names what to show (a ticket's desk card) as it is when the item is
+   * sent. Undefined: there is nothing to show (no such ticket), which fails the item for good; a
+   * rejection (the store could not be read) tries it again after policy.storeRetryMs.
+   */
+  render?: (payload: RenderedPayload) => Promise<SendablePayload | undefined>;
   policy?: Partial<OutboxPolicy>;
   timers?: Timers;
   /** Jitter source in [0, 1). */
@@ -599,11 +608,15 @@ export class Outbox {
   /** One delivery attempt of a conversation's head, then its outcome recorded. */
   private async attempt(entry: Entry): Promise<void> {
     const item = entry.doc.value;
-    let resolved: OutboxItem | DeliveryError | 'blocked';
+    let resolved: SendableItem | DeliveryError | 'blocked';
     try {
-      resolved = await this.resolveTarget(entry);
+      const targeted = await this.resolveTarget(entry);
+      resolved =
+        targeted === 'blocked' || targeted instanceof DeliveryError
+          ? targeted
+          : await this.render(targeted);
     } catch (err) {
-      this.log.error({ err, itemId: item.id }, 'outbox could not read a referenced item');
+      this.log.error({ err, itemId: item.id }, 'outbox could not read what an item refers to');
       entry.notBefore = this.deps.clock.now().getTime() + this.policy.storeRetryMs;
       return;
     }
@@ -679,6 +692,18 @@ export class Outbox {
       target[field] = doc.value.sentActivityId;
     }
     return { ...item, target };
+  }
+
+  /** The item with a payload that names a card (a ticket's desk card) rendered as it is now. */
+  private async render(item: OutboxItem): Promise<SendableItem | DeliveryError> {
+    const { payload } = item;
+    if (payload.kind !== 'deskCard') return { ...item, payload };
+    const rendered = this.deps.render ? await this.deps.render(payload) : undefined;
+    if (!rendered)
+      return new DeliveryError(`nothing to show for ${payload.kind} ${payload.ticketId}`, {
+        permanent: true,
+      });
+    return { ...item, payload: rendered };
   }
 
   private withTimeout<T>(p: Promise<T>): Promise<T> {

@@ -18,20 +18,34 @@ export const OutboxTarget = z.object({
 });
 export type OutboxTarget = z.infer<typeof OutboxTarget>;
 
-export const OutboxPayload = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('card'),
-    card: z.string().min(1),
-    data: z.record(z.string(), z.unknown()),
-  }),
-  z.object({
-    kind: z.literal('text'),
-    text: z.string().min(1),
-    /** People `<at>name</at>`-mentioned in text: the notifier adds a mention entity for each. */
-    mentions: z.array(z.object({ id: z.string().min(1), name: z.string().min(1) })).optional(),
-  }),
-]);
+const CardPayload = z.object({
+  kind: z.literal('card'),
+  card: z.string().min(1),
+  data: z.record(z.string(), z.unknown()),
+});
+const TextPayload = z.object({
+  kind: z.literal('text'),
+  text: z.string().min(1),
+  /** People `<at>name</at>`-mentioned in text: the notifier adds a mention entity for each. */
+  mentions: z.array(z.object({ id: z.string().min(1), name: z.string().min(1) })).optional(),
+});
+/**
+ * A ticket's desk card, named rather than held: the outbox renders it from the ticket as it is
+ * when the message goes (OutboxDeps.render). Teams takes 60 messages per 30 s in a conversation,
+ * so in a busy desk channel a card can wait minutes behind others: held, it would show the ticket
+ * as it was when queued, and every waiting card would sit in the journal, its file and memory.
+ */
+const DeskCardPayload = z.object({
+  kind: z.literal('deskCard'),
+  ticketId: z.string().min(1),
+});
+
+export const OutboxPayload = z.discriminatedUnion('kind', [CardPayload, TextPayload, DeskCardPayload]);
 export type OutboxPayload = z.infer<typeof OutboxPayload>;
+/** A payload the outbox renders before it sends (see DeskCardPayload). */
+export type RenderedPayload = z.infer<typeof DeskCardPayload>;
+/** A payload the notifier can send as it is. */
+export type SendablePayload = Exclude<OutboxPayload, RenderedPayload>;
 
 export const OutboxOp = z.enum(['post', 'reply', 'update']);
 export type OutboxOp = z.infer<typeof OutboxOp>;
@@ -77,6 +91,8 @@ export const OutboxItem = z
   .object({ ...ItemFields, payload: OutboxPayload })
   .superRefine(checkTarget);
 export type OutboxItem = z.infer<typeof OutboxItem>;
+/** An item as the notifier gets it: its target resolved and its payload rendered. */
+export type SendableItem = Omit<OutboxItem, 'payload'> & { payload: SendablePayload };
 
 /**
  * An item as the store keeps it. A delivered item is kept without its payload: a card's JSON is
@@ -139,8 +155,14 @@ export function nextSeq(now: Date): string {
   return `${new Date(ms).toISOString()}#${String(seqCounter).padStart(6, '0')}`;
 }
 
-/** A new pending item, validated; throws a ZodError naming the bad field. */
-export function newOutboxItem(input: OutboxItemInput, now: Date): OutboxItem {
+/**
+ * A new pending item, validated; throws a ZodError naming the bad field. Typed by its payload, so
+ * an item made with a card or a text is a SendableItem as it stands.
+ */
+export function newOutboxItem<P extends OutboxPayload>(
+  input: OutboxItemInput & { payload: P },
+  now: Date,
+): OutboxItem & { payload: P } {
   const at = now.toISOString();
   return OutboxItem.parse({
     id: input.id,
@@ -154,7 +176,7 @@ export function newOutboxItem(input: OutboxItemInput, now: Date): OutboxItem {
     attempts: 0,
     nextAttemptAt: at,
     createdAt: at,
-  });
+  }) as OutboxItem & { payload: P };
 }
 
 /**

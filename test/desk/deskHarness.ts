@@ -178,15 +178,24 @@ export function capturingLogger(): { logger: Logger; lines: { level: number; msg
   return { logger, lines };
 }
 
-/** The data a card payload binds (throws for a text payload). */
-export function cardDataOf(item: OutboxItem): Record<string, unknown> {
+/** The data a card payload binds (throws for a text payload or a desk card named by its ticket). */
+export function cardDataOf(item: Pick<OutboxItem, 'id' | 'payload'>): Record<string, unknown> {
   if (item.payload.kind !== 'card') throw new Error(`${item.id} is not a card`);
   return item.payload.data;
+}
+
+/** The data the item's card binds when sent: a desk card named by its ticket is rendered now. */
+export async function sentCardDataOf(desk: DeskService, item: OutboxItem): Promise<Record<string, unknown>> {
+  if (item.payload.kind !== 'deskCard') return cardDataOf(item);
+  const rendered = await desk.render(item.payload);
+  if (rendered?.kind !== 'card') throw new Error(`${item.id}: no desk card for ${item.payload.ticketId}`);
+  return rendered.data;
 }
 
 /** The text a card payload shows (the news card's title and text). */
 export function newsText(item: OutboxItem): string {
   if (item.payload.kind === 'text') return item.payload.text;
+  if (item.payload.kind !== 'card') throw new Error(`${item.id} is not news`);
   const d = item.payload.data as { title?: string; text?: string };
   return `${d.title ?? ''}\n${d.text ?? ''}`;
 }

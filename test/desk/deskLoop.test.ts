@@ -50,6 +50,7 @@ async function harness(options: { linkedChannel?: boolean } = {}) {
     random: () => 0.5,
     notifier: new HttpNotifier(server.url, clock),
     onPermanentFailure: (item, error) => loop.desk.onPermanentFailure(item, error),
+    render: (payload) => loop.desk.render(payload),
   });
   const scheduler = new DeadlineScheduler({
     store,

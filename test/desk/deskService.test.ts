@@ -30,6 +30,7 @@ import {
   ALEX,
   ALL_INDEXES,
   cardDataOf,
+  sentCardDataOf,
   CONTACT,
   deadlinesIn,
   DESK_CHANNEL,
@@ -87,8 +88,11 @@ describe('DeskService: a new ticket', () => {
     expect(rest).to.deep.equal([]);
     expect(card).to.deep.include({ id: `${ticket.id}:desk:card`, op: 'post', conversationId: DESK_CHANNEL, status: 'pending' });
     expect(card!.target).to.deep.equal({ conversationId: DESK_CHANNEL });
-    const data = (card!.payload as { card: string; data: Record<string, unknown> }).data;
-    expect(card!.payload).to.deep.include({ kind: 'card', card: 'deskTicket' });
+    // The item names the ticket; its card is rendered from the ticket when the item is sent.
+    expect(card!.payload).to.deep.equal({ kind: 'deskCard', ticketId: ticket.id });
+    const rendered = await loop.desk.render({ kind: 'deskCard', ticketId: ticket.id });
+    expect(rendered).to.deep.include({ kind: 'card', card: 'deskTicket' });
+    const data = await sentCardDataOf(loop.desk, card!);
     expect(data).to.deep.include({ ticketId: ticket.id, headline: `${ticket.id}: Nobody can sign in`, details: 'All users get AADSTS errors since 6:45.', canAcknowledge: true });
     expect(data.sla).to.equal('Acknowledgement due by 10:30 AM EST (30 minutes, 24x7)'); // in the reporter's zone
     const facts = Object.fromEntries((data.facts as { title: string; value: string }[]).map((f) => [f.title, f.value]));
@@ -234,7 +238,8 @@ describe('DeskService: desk actions', () => {
       const [update, news] = added as [OutboxItem, OutboxItem];
       expect(update).to.deep.include({ id: `${ticket.id}:desk:card:r${t.rev}`, op: 'update', conversationId: DESK_CHANNEL });
       expect(update.target).to.deep.equal({ conversationId: DESK_CHANNEL, activityOf: `${ticket.id}:desk:card` });
-      expect(cardDataOf(update)).to.deep.include({ rev: t.rev, status: row.status });
+      expect(update.payload).to.deep.equal({ kind: 'deskCard', ticketId: ticket.id });
+      expect(await sentCardDataOf(loop.desk, update)).to.deep.include({ rev: t.rev, status: row.status });
       expect(news).to.deep.include({ op: 'post', conversationId: ALEX_CHAT.id });
       expect(news.target).to.deep.equal({ conversationId: ALEX_CHAT.id });
       expect(news.id.replace(`${ticket.id}:`, '').replace(/:reporter$/, ''), row.verb).to.match(row.event);
@@ -311,7 +316,7 @@ describe('DeskService: delivery failures', () => {
     expect(t.timeline.at(-1)).to.deep.include({ type: 'delivery-failed', by: { aadObjectId: 'system', name: 'Delivery' } });
     const update = (await itemsOf(store, ticket.id)).at(-1)!;
     expect(update).to.deep.include({ id: `${ticket.id}:desk:card:r${t.rev}`, op: 'update' });
-    expect(cardDataOf(update).problems).to.deep.equal([{ text: `Could not deliver to ${ALEX_CHAT.id}: HTTP 403` }]);
+    expect((await sentCardDataOf(desk, update)).problems).to.deep.equal([{ text: `Could not deliver to ${ALEX_CHAT.id}: HTTP 403` }]);
   });
 
   it('records but does not tell the desk about a message the desk itself could not receive', async () => {
@@ -334,6 +339,7 @@ describe('DeskService: delivery failures', () => {
       logger: silentLogger,
       random: () => 0.5,
       onPermanentFailure: (item, error) => h.desk.onPermanentFailure(item, error),
+      render: (payload) => h.desk.render(payload),
     });
     h.desk.setHooks({ wakeOutbox: (ids) => outbox.wake(ids), deadlinesChanged: () => undefined });
     await outbox.start();

@@ -3,7 +3,7 @@
 // classified with classifyHttpError.
 
 import { classifyHttpError, DeliveryError, type Notifier } from '../../src/outbox/notifier.js';
-import type { OutboxItem } from '../../src/outbox/outboxItem.js';
+import type { SendableItem } from '../../src/outbox/outboxItem.js';
 import { systemClock, type Clock } from '../../src/time.js';
 
 export class HttpNotifier implements Notifier {
@@ -12,7 +12,7 @@ export class HttpNotifier implements Notifier {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  async send(item: OutboxItem): Promise<{ activityId?: string }> {
+  async send(item: SendableItem): Promise<{ activityId?: string }> {
     const conv = `${this.baseUrl}/v3/conversations/${encodeURIComponent(item.target.conversationId)}/activities`;
     const { method, url } =
       item.op === 'post'

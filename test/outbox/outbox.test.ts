@@ -654,6 +654,67 @@ describe('Outbox', () => {
     await f.outbox.stop();
   });
 
+  it('renders a desk card named by its ticket when it sends it, as the ticket is then', async () => {
+    let rev = 1;
+    const rendered: string[] = [];
+    const f = setup({
+      render: async (p) => {
+        rendered.push(p.ticketId);
+        return { kind: 'card', card: 'deskTicket', data: { ticketId: p.ticketId, rev } };
+      },
+    });
+    await f.outbox.start();
+    await f.faulty.write(
+      enqueueOps([f.make('card', 'desk', { payload: { kind: 'deskCard', ticketId: 'T-1' } })]),
+    );
+    expect(await f.stored('card')).to.deep.include({ payload: { kind: 'deskCard', ticketId: 'T-1' } });
+    rev = 3; // the ticket changes while its card waits
+    f.outbox.wake();
+    await drain(f.outbox, f.timers);
+    expect(rendered).to.deep.equal(['T-1']);
+    expect(f.notifier.sent.map((i) => i.payload)).to.deep.equal([
+      { kind: 'card', card: 'deskTicket', data: { ticketId: 'T-1', rev: 3 } },
+    ]);
+    expect(await f.stored('card')).to.include({ status: 'sent', sentActivityId: 'act-1' });
+    await f.outbox.stop();
+  });
+
+  it('fails a desk card whose ticket is gone, and renders one again when the store could not be read', async () => {
+    let failReads = 1;
+    const f = setup({
+      render: async (p) => {
+        if (p.ticketId === 'gone') return undefined;
+        if (failReads-- > 0) throw new Error('disk unavailable');
+        return { kind: 'card', card: 'deskTicket', data: { ticketId: p.ticketId } };
+      },
+    });
+    await f.outbox.start();
+    await f.enqueue(
+      f.make('lost', 'c1', { payload: { kind: 'deskCard', ticketId: 'gone' } }),
+      f.make('later', 'c2', { payload: { kind: 'deskCard', ticketId: 'T-2' } }),
+    );
+    await f.outbox.idle();
+    expect(await f.stored('lost')).to.deep.include({
+      status: 'failed',
+      lastError: 'nothing to show for deskCard gone',
+    });
+    expect(await f.stored('later')).to.include({ status: 'pending', attempts: 0 });
+    expect(f.notifier.calls).to.deep.equal([]);
+    await drain(f.outbox, f.timers); // after storeRetryMs
+    expect(f.notifier.sent.map((i) => i.id)).to.deep.equal(['later']);
+    await f.outbox.stop();
+  });
+
+  it('fails a desk card named by its ticket when nothing renders it', async () => {
+    const f = setup();
+    await f.outbox.start();
+    await f.enqueue(f.make('card', 'desk', { payload: { kind: 'deskCard', ticketId: 'T-1' } }));
+    await drain(f.outbox, f.timers);
+    expect(await f.stored('card')).to.include({ status: 'failed' });
+    expect(f.notifier.calls).to.deep.equal([]);
+    await f.outbox.stop();
+  });
+
   it('times out a send that never answers and retries it', async () => {
     const f = setup({ policy: { sendTimeoutMs: 5_000 } });
     await f.outbox.start();
