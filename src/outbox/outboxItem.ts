@@ -40,7 +40,11 @@ const DeskCardPayload = z.object({
   ticketId: z.string().min(1),
 });
 
-export const OutboxPayload = z.discriminatedUnion('kind', [CardPayload, TextPayload, DeskCardPayload]);
+export const OutboxPayload = z.discriminatedUnion('kind', [
+  CardPayload,
+  TextPayload,
+  DeskCardPayload,
+]);
 export type OutboxPayload = z.infer<typeof OutboxPayload>;
 /** A payload the outbox renders before it sends (see DeskCardPayload). */
 export type RenderedPayload = z.infer<typeof DeskCardPayload>;
@@ -68,6 +72,11 @@ const ItemFields = {
   sentActivityId: z.string().optional(),
   createdAt: z.iso.datetime(),
   sentAt: z.iso.datetime().optional(),
+  /**
+   * A desk card update not sent itself because a later update of the same card was queued behind
+   * it: that one shows the ticket as it is then, so this one's content goes out with it.
+   */
+  supersededBy: z.string().min(1).optional(),
 };
 
 function checkTarget(item: { op: OutboxOp; target: OutboxTarget }, ctx: z.RefinementCtx): void {

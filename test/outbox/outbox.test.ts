@@ -705,6 +705,35 @@ describe('Outbox', () => {
     await f.outbox.stop();
   });
 
+  it('leaves a desk card update to a later update of the same card queued behind it', async () => {
+    const f = setup({
+      render: async (p) => ({ kind: 'card', card: 'deskTicket', data: { ticketId: p.ticketId } }),
+    });
+    await f.outbox.start();
+    const update = (ticketId: string, rev: number) =>
+      f.make(`${ticketId}:r${rev}`, 'desk', {
+        op: 'update',
+        target: { conversationId: 'desk', activityId: `card-${ticketId}` },
+        payload: { kind: 'deskCard', ticketId },
+      });
+    const text = () =>
+      f.make('T-1:note', 'desk', {
+        op: 'update',
+        target: { conversationId: 'desk', activityId: 'card-T-1' },
+      });
+    // In this order (an item's place in its conversation is the order it was made in).
+    await f.enqueue(update('T-1', 1), update('T-2', 1), text(), update('T-1', 2), update('T-1', 3));
+    await drain(f.outbox, f.timers);
+    // A text update is its own message; the desk card goes once, as the ticket is then.
+    expect(f.notifier.sent.map((i) => i.id)).to.deep.equal(['T-2:r1', 'T-1:note', 'T-1:r3']);
+    expect(await f.stored('T-1:r1')).to.deep.include({ status: 'sent', supersededBy: 'T-1:r2', attempts: 0 });
+    expect(await f.stored('T-1:r2')).to.deep.include({ status: 'sent', supersededBy: 'T-1:r3' });
+    expect(await f.stored('T-1:r1')).to.not.have.property('payload');
+    expect(await f.stored('T-1:r3')).to.not.have.property('supersededBy');
+    expect(await f.store.find(OUTBOX_COLLECTION, 'pending', 'pending')).to.have.length(0);
+    await f.outbox.stop();
+  });
+
   it('fails a desk card named by its ticket when nothing renders it', async () => {
     const f = setup();
     await f.outbox.start();
