@@ -609,6 +609,11 @@ export class Outbox {
   /** One delivery attempt of a conversation's head, then its outcome recorded. */
   private async attempt(entry: Entry): Promise<void> {
     const item = entry.doc.value;
+    const later = this.laterUpdateOfSameCard(item);
+    if (later) {
+      await this.record(entry, { kind: 'superseded', by: later, at: this.nowIso() });
+      return;
+    }
     let resolved: SendableItem | DeliveryError | 'blocked';
     try {
       const targeted = await this.resolveTarget(entry);
@@ -624,11 +629,6 @@ export class Outbox {
     if (resolved === 'blocked') return;
     if (resolved instanceof DeliveryError) {
       await this.record(entry, { kind: 'failed', error: resolved, at: this.nowIso() });
-      return;
-    }
-    const later = this.laterUpdateOfSameCard(item);
-    if (later) {
-      await this.record(entry, { kind: 'superseded', by: later, at: this.nowIso() });
       return;
     }
     let outcome: Outcome;
@@ -897,7 +897,13 @@ function applyOutcome(item: OutboxItem, outcome: Outcome): OutboxItem {
         lastError: undefined,
       };
     case 'superseded':
-      return { ...item, status: 'sent', sentAt: outcome.at, supersededBy: outcome.by };
+      return {
+        ...item,
+        status: 'sent',
+        sentAt: outcome.at,
+        supersededBy: outcome.by,
+        lastError: undefined,
+      };
     case 'failed':
       return { ...item, status: 'failed', attempts, lastError: outcome.error.message };
     case 'retry':

@@ -706,8 +706,12 @@ describe('Outbox', () => {
   });
 
   it('leaves a desk card update to a later update of the same card queued behind it', async () => {
+    const rendered: string[] = [];
     const f = setup({
-      render: async (p) => ({ kind: 'card', card: 'deskTicket', data: { ticketId: p.ticketId } }),
+      render: async (p) => {
+        rendered.push(p.ticketId);
+        return { kind: 'card', card: 'deskTicket', data: { ticketId: p.ticketId } };
+      },
     });
     await f.outbox.start();
     const update = (ticketId: string, rev: number) =>
@@ -726,6 +730,7 @@ describe('Outbox', () => {
     await drain(f.outbox, f.timers);
     // A text update is its own message; the desk card goes once, as the ticket is then.
     expect(f.notifier.sent.map((i) => i.id)).to.deep.equal(['T-2:r1', 'T-1:note', 'T-1:r3']);
+    expect(rendered).to.deep.equal(['T-2', 'T-1']); // nothing rendered for the updates left out
     expect(await f.stored('T-1:r1')).to.deep.include({ status: 'sent', supersededBy: 'T-1:r2', attempts: 0 });
     expect(await f.stored('T-1:r2')).to.deep.include({ status: 'sent', supersededBy: 'T-1:r3' });
     expect(await f.stored('T-1:r1')).to.not.have.property('payload');
