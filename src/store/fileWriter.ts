@@ -10,13 +10,13 @@
 //
 // A file is overwritten in place (opened without O_TRUNC, written from the start, cut to its new
 // length), not replaced by a temp file and a rename as lowdb's TextFileSync does. Each temp file is
-// a new inode, and creating a file cost 300-900 µs of system CPU on the benchmark machine's ext4
-// (bench/findings.md), against 15 µs to overwrite one in place (truncating on open: about 100 µs,
-// as ext4 then writes the new blocks out early, auto_da_alloc). A new document's first file still
-// has to be created. What the rename bought is not needed: nothing reads a document's file while
-// its version is being written (reads take unflushed versions from memory), and a file torn by a
-// crash holds a version that is still in the journal, which recovery compares whole against each
-// file and writes again.
+// a new inode, and creating a file cost 300-900 µs of system CPU on one benchmark machine's ext4
+// (20-30 µs on another: bench/findings.md), against 15 µs to overwrite one in place (truncating on
+// open: about 100 µs, as ext4 then writes the new blocks out early, auto_da_alloc). A new
+// document's first file still has to be created. What the rename bought is not needed: nothing
+// reads a document's file while its version is being written (reads take unflushed versions from
+// memory), and a file torn by a crash holds a version that is still in the journal, which recovery
+// compares whole against each file and writes again.
 
 import { Worker } from 'node:worker_threads';
 

@@ -17,15 +17,15 @@
 // documents are updated at once, synchronously, and the writers are answered. A background flusher
 // then writes each changed document's *latest* version to its file once that version is
 // flushDelayMs old, on a thread of its own (fileWriter.ts: overwritten in place, not fsynced; a
-// temp file and a rename, as lowdb writes, created an inode each time, 50 times the cost): a document
-// written three times in a row costs one file write. Reads look at the unflushed map first, so
-// they never see a file older than the table, nor one being written. Once the journal passes a
-// size, a checkpoint starts a new journal file, waits until every document committed before it is
-// flushed, fsyncs those files, writes the snapshot and deletes the old journal files; it runs
-// beside later writes. open() loads the snapshot, replays the journal files it does not cover
-// (restoring any document file that was not written or was torn: each is compared whole with
-// the journal's version), and scans the documents only when
-// there is no usable snapshot (first open, or the index extractors changed).
+// temp file and a rename, as lowdb writes, created an inode each time, up to 50 times the cost): a
+// document written three times in a row costs one file write. Reads look at the unflushed map
+// first, so they never see a file older than the table, nor one being written. Once the journal
+// passes a size, a checkpoint starts a new journal file, waits until every document committed
+// before it is flushed, fsyncs those files, writes the snapshot and deletes the old journal files;
+// it runs beside later writes. open() loads the snapshot, replays the journal files it does not
+// cover (restoring any document file that was not written or was torn: each is compared whole with
+// the journal's version), and scans the documents only when there is no usable snapshot (first
+// open, or the index extractors changed).
 //
 // Limits: values must be JSON; a find() reads every matching document (index keys are for narrow
 // queries such as one reporter's tickets); on Windows directories cannot be fsynced.
