@@ -30,8 +30,11 @@ function templateOf(card: CardName): ACData.Template | undefined {
 }
 
 let unbound: string[] = [];
-// The hook is global; expand() is synchronous, so collecting per call is safe.
-ACData.GlobalSettings.getUndefinedFieldValueSubstitutionString = (p: string) => {
+// The templating package's hook is global; expand() is synchronous, so collecting per call is
+// safe. It is set before every expansion, not once at load: a process may hold two instances of
+// this module (mocha loads some test files through require, others through import), and each
+// must collect its own.
+const collectUnbound = (p: string) => {
   unbound.push(p);
   return '';
 };
@@ -77,6 +80,7 @@ function expand(view: View): Record<string, unknown> {
   const template = templateOf(view.card);
   if (!template) throw new CardRenderError(`no template for card ${view.card}`);
   unbound = [];
+  ACData.GlobalSettings.getUndefinedFieldValueSubstitutionString = collectUnbound;
   const card = template.expand({ $root: view.data }) as Record<string, unknown>;
   if (unbound.length > 0)
     throw new CardRenderError(`card ${view.card}: unbound ${[...new Set(unbound)].join(', ')}`);
