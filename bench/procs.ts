@@ -1,6 +1,6 @@
 // Child processes for the benchmark: the bot under test (the product's own entry as production runs
-// it: dist/src/index.js from `npm run build`, started with node), the echo bot (TypeScript through
-// tsx), and the load generator. Each child is tracked so
+// it: `npm run start:prod`'s node command, with its options, on dist/ from `npm run build`), the
+// echo bot (TypeScript through tsx), and the load generator. Each child is tracked so
 // that an interrupted run kills them all; each bot's memory is read from /proc, so it is its own.
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -24,6 +24,33 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** A `node` command line: node's options, then the entry file. */
+export interface NodeCommand {
+  nodeArgs: string[];
+  entry: string;
+}
+
+/**
+ * Reads a package.json script of the form `node [--options] <entry.js>` (no shell syntax), so that
+ * the benchmark starts the bot exactly as production does, its node options included.
+ */
+export function nodeCommandOf(script: string): NodeCommand {
+  const [command, ...rest] = script.trim().split(/\s+/);
+  const entry = rest.at(-1);
+  const nodeArgs = rest.slice(0, -1);
+  if (command !== 'node' || !entry || entry.startsWith('-') || nodeArgs.some((a) => !a.startsWith('--')))
+    throw new Error(`expected "node [--options] <entry>", got "${script}"`);
+  return { nodeArgs, entry };
+}
+
+/** The bot as `npm run start:prod` runs it, read from package.json. */
+export function productionCommand(): NodeCommand {
+  const pkg = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const script = pkg.scripts['start:prod'];
+  if (!script) throw new Error('package.json has no start:prod script');
+  return nodeCommandOf(script);
 }
 
 export interface Memory {

@@ -28,7 +28,7 @@ import { OUTBOX_COLLECTION } from '../src/outbox/outboxItem.js';
 import { openLowdbStore } from '../src/store/lowdbStore.js';
 import { builtAppIndexes } from './builtIndexes.js';
 import { prefill, type Prefilled, type PrefillSpec } from './prefill.js';
-import { killAll, type Memory, runJson, type Server, startServer } from './procs.js';
+import { killAll, type Memory, productionCommand, runJson, type Server, startServer } from './procs.js';
 import { benchSearch, type SearchResult } from './search.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -63,9 +63,10 @@ const OUTBOX_CONVERSATIONS = QUICK ? 200 : 600;
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'fo-bench-'));
 // The bot as production runs it: compiled by `npm run build` (once, at the start of the run), then
-// `node dist/src/index.js` (`npm run start:prod`). Through tsx it would spend about 0.8 s more
-// starting (the loader's hooks run on a thread of their own), and keep that thread's memory.
-const BOT_ENTRY = 'dist/src/index.js';
+// started with `npm run start:prod`'s node command, its options included (`node --v8-pool-size=1
+// dist/src/index.js`). Through tsx it would spend about 0.8 s more starting (the loader's hooks run
+// on a thread of their own), and keep that thread's memory.
+const BOT = productionCommand();
 let connector: BenchConnector;
 let dirs = 0;
 const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -90,13 +91,15 @@ async function startBot(dataDir: string, name: string): Promise<Server> {
   const prof = process.env.BENCH_CPU_PROF;
   const start = () =>
     startServer({
-      entry: BOT_ENTRY,
+      entry: BOT.entry,
       // As in production: info logs (to a file), local mode because the load carries no tokens.
       env: { DATA_DIR: dataDir, MicrosoftAppId: '', MicrosoftAppPassword: '', LOG_LEVEL: 'info', SHUTDOWN_GRACE_SECONDS: '10' },
       logFile: path.join(work, `${name}.log`),
       // One folder per bot: node names each thread's profile itself (the tsx loader has a thread of
       // its own; a fixed --cpu-prof-name would let it overwrite the main thread's profile).
+      // BENCH_NODE_ARGS come last: a later option wins, so it can also undo one of start:prod's.
       nodeArgs: [
+        ...BOT.nodeArgs,
         ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof, name)}`] : []),
         ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
       ],
@@ -571,7 +574,7 @@ function report(parts: {
   // 1.
   out.push('## 1. Turns over HTTP against a plain echo bot', '');
   out.push(
-    `Each bot runs in its own process (ours: \`dist/src/index.js\` built by \`npm run build\` at the start of the run and started with node, as \`npm run start:prod\` does, info logs to a file; ` +
+    `Each bot runs in its own process (ours: \`${BOT.entry}\` built by \`npm run build\` at the start of the run and started as \`npm run start:prod\` does, \`node ${[...BOT.nodeArgs, BOT.entry].join(' ')}\`, info logs to a file; ` +
       'local mode, its embedded store in a temp folder; the echo bot: bench/echoBot.ts through tsx, CloudAdapter + ActivityHandler on restify 11 ' +
       `with the same body parser). The load comes from another process (bench/loadgen.ts, autocannon): ${CONNECTIONS} keep-alive ` +
       `connections on 127.0.0.1, one request in flight each, every activity with \`deliveryMode: 'expectReplies'\` (invokes ` +

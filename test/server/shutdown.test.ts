@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { productionCommand } from '../../bench/procs.js';
 import { projectRoot } from '../../src/config.js';
 import type { Store, StoredDoc, WriteOp } from '../../src/store/store.js';
 import {
@@ -141,7 +142,8 @@ interface LogLine {
  * it (through tsx), or from the build as `npm run start:prod` does.
  */
 function spawnBot(dataDir: string, from: 'source' | 'build' = 'source') {
-  const args = from === 'source' ? ['--import', 'tsx', 'src/index.ts'] : ['dist/src/index.js'];
+  const prod = productionCommand();
+  const args = from === 'source' ? ['--import', 'tsx', 'src/index.ts'] : [...prod.nodeArgs, prod.entry];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: projectRoot,
     env: {
@@ -250,7 +252,7 @@ describe('the bot process', () => {
       expect(proc.stderr()).to.not.match(/\berror\b|uncaught|unhandled/i);
     });
 
-  it('runs from the build (npm run build, then node dist/src/index.js) and answers "help" with its card', async function () {
+  it('runs from the build as npm run start:prod does (after npm run build) and answers "help" with its card', async function () {
     this.timeout(180_000);
     const built = spawnSync('npm', ['run', '-s', 'build'], { cwd: projectRoot, encoding: 'utf8' });
     expect(built.status, `npm run build: ${built.stdout}${built.stderr}`).to.equal(0);
