@@ -6,6 +6,7 @@ import type { SendableItem } from '../src/outbox/outboxItem.js';
 import type { ConversationService } from '../src/services/conversationService.js';
 import type { ConnectorClient, SupportAdapter } from './adapter.js';
 import { renderCard } from './cards.js';
+import { type ConnectorSender, operationsSender, pipelineSender } from './connectorSender.js';
 
 /**
  * Delivers outbox items to Teams through botbuilder's connector client: a post (a new thread when
@@ -14,8 +15,9 @@ import { renderCard } from './cards.js';
  */
 export class TeamsNotifier implements Notifier {
   private warnedRetries = false;
-  /** One connector client per service URL, made on first use and kept (see clientFor). */
-  private readonly clients = new Map<string, Promise<ConnectorClient>>();
+  private warnedPipeline = false;
+  /** One connector client per service URL, made on first use and kept (see senderFor). */
+  private readonly clients = new Map<string, Promise<ConnectorSender>>();
 
   constructor(
     private readonly deps: {
@@ -42,16 +44,16 @@ export class TeamsNotifier implements Notifier {
     const conversation = { ...reference.conversation!, id: conversationId };
     const activity = outgoing(this.activityOf(item), reference, conversation);
     try {
-      const { conversations } = await this.clientFor(reference.serviceUrl);
+      const sender = await this.senderFor(reference.serviceUrl);
       if (item.op === 'update') {
-        await conversations.updateActivity(conversationId, activityId!, { ...activity, id: activityId });
+        await sender.update(conversationId, activityId!, { ...activity, id: activityId });
         return { activityId };
       }
       // A post goes to the conversation (in a channel: a new thread), a reply to its thread's root.
       const sent =
         item.op === 'reply' && threadId
-          ? await conversations.replyToActivity(conversationId, threadId, { ...activity, replyToId: threadId })
-          : await conversations.sendToConversation(conversationId, activity);
+          ? await sender.reply(conversationId, threadId, { ...activity, replyToId: threadId })
+          : await sender.post(conversationId, activity);
       return sent.id ? { activityId: sent.id } : {};
     } catch (err) {
       throw toDeliveryError(err);
@@ -63,14 +65,15 @@ export class TeamsNotifier implements Notifier {
    * make a new one per send (a whole HTTP pipeline, with credentials) plus a TurnContext: the top
    * cost of a proactive send. A client keeps no state between requests and its credentials get the
    * bot's token per request (cached, refreshed before it expires), so every send can share it.
-   * Teams has a handful of service URLs (one per region), so the map stays small.
+   * Teams has a handful of service URLs (one per region), so the map stays small. Sends go through
+   * the client's pipeline without botbuilder's operation layer (bot/connectorSender.ts).
    */
-  private clientFor(serviceUrl: string): Promise<ConnectorClient> {
+  private senderFor(serviceUrl: string): Promise<ConnectorSender> {
     const known = this.clients.get(serviceUrl);
     if (known) return known;
     const client = this.deps.adapter.connectorClientFor(this.deps.appId, serviceUrl).then((c) => {
       this.withoutRetries(c);
-      return c;
+      return this.lean(c, serviceUrl);
     });
     this.clients.set(serviceUrl, client);
     // A client that could not be made is tried again on the next send; this send gets the error.
@@ -78,6 +81,18 @@ export class TeamsNotifier implements Notifier {
       if (this.clients.get(serviceUrl) === client) this.clients.delete(serviceUrl);
     });
     return client;
+  }
+
+  /** The client's pipeline sender, or its operations if botbuilder keeps the pipeline elsewhere. */
+  private lean(client: ConnectorClient, serviceUrl: string): ConnectorSender {
+    const sender = pipelineSender(client, serviceUrl);
+    if (sender) return sender;
+    if (!this.warnedPipeline) {
+      this.warnedPipeline = true;
+      // Delivery still works, through the slower operation layer: worth a look after an upgrade.
+      this.deps.logger.warn('cannot reach the connector client pipeline; proactive sends go through its operations');
+    }
+    return operationsSender(client);
   }
 
   /**

@@ -4,6 +4,7 @@ import { MsalServiceClientCredentialsFactory } from 'botframework-connector';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdapter, SupportAdapter } from '../../bot/adapter.js';
+import { operationsSender, pipelineSender } from '../../bot/connectorSender.js';
 import { removeRetryPolicy, TeamsNotifier } from '../../bot/teamsNotifier.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
@@ -23,6 +24,7 @@ import { drain } from '../outbox/drive.js';
 describe('TeamsNotifier', () => {
   const CHANNEL = '19:desk@thread.tacv2';
   const clientsMade: string[] = [];
+  const operationCalls: string[] = [];
   let failNextClient = false;
   let connector: Connector;
   let adapter: SupportAdapter;
@@ -54,13 +56,22 @@ describe('TeamsNotifier', () => {
     adapter.auth.createConnectorFactory = (identity) => {
       const factory = createConnectorFactory(identity);
       const create = factory.create.bind(factory);
-      factory.create = (serviceUrl, audience) => {
+      factory.create = async (serviceUrl, audience) => {
         clientsMade.push(serviceUrl);
         if (failNextClient) {
           failNextClient = false;
-          return Promise.reject(new Error('Invalid appId.'));
+          throw new Error('Invalid appId.');
         }
-        return create(serviceUrl, audience);
+        // Counts calls of botbuilder's operation layer, which sends are meant to go around.
+        const client = await create(serviceUrl, audience);
+        for (const name of ['sendToConversation', 'replyToActivity', 'updateActivity'] as const) {
+          const operation = client.conversations[name].bind(client.conversations) as (...args: unknown[]) => Promise<never>;
+          (client.conversations as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+            operationCalls.push(name);
+            return operation(...args);
+          };
+        }
+        return client;
       };
       return factory;
     };
@@ -90,6 +101,27 @@ describe('TeamsNotifier', () => {
     } catch (err) {
       expect(err).to.be.instanceOf(DeliveryError);
       expect(err).to.include({ status: 403, permanent: true });
+      // What the connector said, for the log: its error code and message.
+      expect((err as Error).message).to.equal('HTTP 403: Injected: injected 403');
+    }
+  });
+
+  it('sends through the connector client’s own pipeline (its user agent), not botbuilder’s operation layer', async () => {
+    const before = connector.calls.length;
+    operationCalls.length = 0;
+    await notifier.send(newOutboxItem({ id: 'pl1', op: 'post', target: { conversationId: CHANNEL }, payload: { kind: 'text', text: 'a' } }, new Date()));
+    await notifier.send(
+      newOutboxItem({ id: 'pl2', op: 'reply', target: { conversationId: CHANNEL, threadId: '17' }, payload: { kind: 'text', text: 'b' } }, new Date()),
+    );
+    await notifier.send(
+      newOutboxItem({ id: 'pl3', op: 'update', target: { conversationId: CHANNEL, activityId: 'activity-1' }, payload: { kind: 'text', text: 'c' } }, new Date()),
+    );
+    const calls = connector.calls.slice(before);
+    expect(calls.map((c) => c.method)).to.deep.equal(['POST', 'POST', 'PUT']);
+    expect(operationCalls).to.deep.equal([]);
+    for (const call of calls) {
+      expect(call.headers['user-agent']).to.match(/Microsoft-BotFramework/);
+      expect(call.headers['content-type']).to.equal('application/json; charset=utf-8');
     }
   });
 
@@ -211,6 +243,31 @@ describe('TeamsNotifier', () => {
     } catch (err) {
       expect(err).to.include({ permanent: false });
     }
+  });
+});
+
+describe('connector senders', () => {
+  it('has no pipeline sender for a client without the pipeline where botbuilder keeps it', () => {
+    expect(pipelineSender({ conversations: {} } as never, 'http://127.0.0.1:1/')).to.equal(undefined);
+    expect(pipelineSender({ client: {} } as never, 'http://127.0.0.1:1/')).to.equal(undefined);
+  });
+
+  it('falls back to the client’s operations with the same arguments', async () => {
+    const seen: unknown[][] = [];
+    const record = (name: string) => async (...args: unknown[]) => {
+      seen.push([name, ...args]);
+      return { id: `${name}-id` };
+    };
+    const client = { conversations: { sendToConversation: record('post'), replyToActivity: record('reply'), updateActivity: record('update') } };
+    const sender = operationsSender(client as never);
+    expect(await sender.post('c', { text: 'a' })).to.deep.equal({ id: 'post-id' });
+    await sender.reply('c', 'root', { text: 'b' });
+    await sender.update('c', 'm1', { text: 'c' });
+    expect(seen).to.deep.equal([
+      ['post', 'c', { text: 'a' }],
+      ['reply', 'c', 'root', { text: 'b' }],
+      ['update', 'c', 'm1', { text: 'c' }],
+    ]);
   });
 });
 

@@ -15,6 +15,7 @@ export interface RecordedCall {
   method: string;
   path: string;
   body: any;
+  headers: http.IncomingHttpHeaders;
 }
 
 export interface Connector {
@@ -40,7 +41,7 @@ export async function startConnector(): Promise<Connector> {
     req.on('end', () => {
       const body = raw ? JSON.parse(raw) : undefined;
       const url = req.url ?? '';
-      calls.push({ method: req.method ?? '', path: url, body });
+      calls.push({ method: req.method ?? '', path: url, body, headers: req.headers });
       const failure = failures.find((f) => f.times > 0 && f.match.test(url));
       if (failure) {
         failure.times--;
