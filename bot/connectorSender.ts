@@ -9,9 +9,9 @@ import type { ConnectorClient } from './adapter.js';
  * the message; each rejects with what the service answered (a DeliveryError for an HTTP status).
  */
 export interface ConnectorSender {
-  post(conversationId: string, activity: Partial<Activity>): Promise<{ id?: string }>;
-  reply(conversationId: string, replyToId: string, activity: Partial<Activity>): Promise<{ id?: string }>;
-  update(conversationId: string, activityId: string, activity: Partial<Activity>): Promise<{ id?: string }>;
+  post(conversationId: string, activity: Partial<Activity>, signal?: AbortSignal): Promise<{ id?: string }>;
+  reply(conversationId: string, replyToId: string, activity: Partial<Activity>, signal?: AbortSignal): Promise<{ id?: string }>;
+  update(conversationId: string, activityId: string, activity: Partial<Activity>, signal?: AbortSignal): Promise<{ id?: string }>;
 }
 
 /** The part of @azure/core-client's ServiceClient used here: run a request through its pipeline. */
@@ -46,10 +46,11 @@ export function pipelineSender(client: ConnectorClient, serviceUrl: string): Con
   const activities = (conversationId: string, activityId?: string) =>
     `${base}v3/conversations/${encodeURIComponent(conversationId)}/activities${activityId === undefined ? '' : `/${encodeURIComponent(activityId)}`}`;
 
-  const call = async (method: 'POST' | 'PUT', url: string, activity: Partial<Activity>): Promise<{ id?: string }> => {
+  const call = async (method: 'POST' | 'PUT', url: string, activity: Partial<Activity>, abortSignal?: AbortSignal): Promise<{ id?: string }> => {
     const request = createPipelineRequest({
       url,
       method,
+      abortSignal,
       allowInsecureConnection,
       headers: createHttpHeaders({ 'content-type': 'application/json; charset=utf-8', accept: 'application/json' }),
       body: JSON.stringify(activity),
@@ -61,13 +62,13 @@ export function pipelineSender(client: ConnectorClient, serviceUrl: string): Con
   };
 
   return {
-    post: (conversationId, activity) => call('POST', activities(conversationId), activity),
-    reply: (conversationId, replyToId, activity) => call('POST', activities(conversationId, replyToId), activity),
-    update: (conversationId, activityId, activity) => call('PUT', activities(conversationId, activityId), activity),
+    post: (conversationId, activity, signal) => call('POST', activities(conversationId), activity, signal),
+    reply: (conversationId, replyToId, activity, signal) => call('POST', activities(conversationId, replyToId), activity, signal),
+    update: (conversationId, activityId, activity, signal) => call('PUT', activities(conversationId, activityId), activity, signal),
   };
 }
 
-/** The same calls through the client's operations (botbuilder's operation layer). */
+/** The same calls through the client's operations (botbuilder's operation layer; no abort). */
 export function operationsSender(client: ConnectorClient): ConnectorSender {
   const { conversations } = client;
   return {

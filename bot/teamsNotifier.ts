@@ -29,7 +29,7 @@ export class TeamsNotifier implements Notifier {
     },
   ) {}
 
-  async send(item: SendableItem): Promise<{ activityId?: string }> {
+  async send(item: SendableItem, signal?: AbortSignal): Promise<{ activityId?: string }> {
     const reference = await this.referenceFor(item.target.conversationId);
     if (!reference?.serviceUrl)
       throw new DeliveryError(`no way to reach conversation ${item.target.conversationId} yet`, { permanent: false });
@@ -46,14 +46,14 @@ export class TeamsNotifier implements Notifier {
     try {
       const sender = await this.senderFor(reference.serviceUrl);
       if (item.op === 'update') {
-        await sender.update(conversationId, activityId!, { ...activity, id: activityId });
+        await sender.update(conversationId, activityId!, { ...activity, id: activityId }, signal);
         return { activityId };
       }
       // A post goes to the conversation (in a channel: a new thread), a reply to its thread's root.
       const sent =
         item.op === 'reply' && threadId
-          ? await sender.reply(conversationId, threadId, { ...activity, replyToId: threadId })
-          : await sender.post(conversationId, activity);
+          ? await sender.reply(conversationId, threadId, { ...activity, replyToId: threadId }, signal)
+          : await sender.post(conversationId, activity, signal);
       return sent.id ? { activityId: sent.id } : {};
     } catch (err) {
       throw toDeliveryError(err);

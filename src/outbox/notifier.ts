@@ -10,8 +10,10 @@ export interface Notifier {
    * Resolves with the activity id Teams gave the message (post and reply).
    * Rejects with DeliveryError; anything else is treated as a transient (network) failure.
    * Include item.id in the activity (e.g. channelData) so a duplicate can be traced.
+   * `signal` is aborted when the outbox stops waiting for the answer (its send timeout): stop the
+   * request then, rather than leave it open to land later beside the retry.
    */
-  send(item: SendableItem): Promise<{ activityId?: string }>;
+  send(item: SendableItem, signal?: AbortSignal): Promise<{ activityId?: string }>;
 }
 
 /** A failed delivery. `permanent`: retrying cannot help (bot removed, conversation gone). */

@@ -633,7 +633,7 @@ export class Outbox {
     }
     let outcome: Outcome;
     try {
-      const result = await this.withTimeout(this.deps.notifier.send(resolved));
+      const result = await this.withTimeout((signal) => this.deps.notifier.send(resolved, signal));
       outcome = { kind: 'sent', activityId: result.activityId, at: this.nowIso() };
     } catch (err) {
       outcome = this.failure(item, toDeliveryError(err, this.deps.clock.now()));
@@ -736,12 +736,15 @@ export class Outbox {
     return { ...item, payload: rendered };
   }
 
-  private withTimeout<T>(p: Promise<T>): Promise<T> {
+  /** Runs a send, failing it (and aborting its request) after sendTimeoutMs without an answer. */
+  private withTimeout<T>(send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const p = send(controller.signal);
     return new Promise<T>((resolve, reject) => {
       const t = this.timers.setTimeout(() => {
-        reject(
-          new DeliveryError(`no answer in ${this.policy.sendTimeoutMs} ms`, { permanent: false }),
-        );
+        const error = new DeliveryError(`no answer in ${this.policy.sendTimeoutMs} ms`, { permanent: false });
+        controller.abort(error);
+        reject(error);
       }, this.policy.sendTimeoutMs);
       p.then(
         (v) => {

@@ -227,6 +227,40 @@ describe('TeamsNotifier', () => {
     expect(call!.body).to.deep.include({ id: 'activity-7', text: 'changed', from: { id: '28:bot', name: 'F&O Support' } });
   });
 
+  it('stops a request the outbox no longer waits for: the connection closes and the send fails, for a retry', async () => {
+    const closed: string[] = [];
+    let received = 0;
+    const silent = http.createServer((req) => {
+      received += 1;
+      req.resume(); // never answers
+      req.socket.on('close', () => closed.push(req.url ?? ''));
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const serviceUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`;
+    try {
+      const conversations = new ConversationService({ store: new MemoryStore({ indexes: INDEXES }), logger: silentLogger, now: () => new Date() });
+      await conversations.remember({ id: 'hang', kind: 'personal', reference: { channelId: 'msteams', serviceUrl, conversation: { id: 'hang' }, bot: { id: 'bot' } } });
+      const fresh = new TeamsNotifier({ adapter, appId: '', conversations, directory: demoDirectory(), logger: silentLogger });
+      const controller = new AbortController();
+      const sending = fresh
+        .send(newOutboxItem({ id: 'h1', op: 'post', target: { conversationId: 'hang' }, payload: { kind: 'text', text: 'x' } }, new Date()), controller.signal)
+        .then(() => 'delivered', (e: unknown) => e);
+      const until = Date.now() + 2_000;
+      while (received === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(received).to.equal(1);
+      expect(closed).to.deep.equal([]);
+      controller.abort(new DeliveryError('no answer in 60000 ms', { permanent: false }));
+      const err = await sending;
+      expect(err).to.be.instanceOf(DeliveryError).and.include({ permanent: false });
+      while (closed.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+      expect(closed).to.deep.equal(['/v3/conversations/hang/activities']);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
+  });
+
   it('refuses an update that names no activity for good, sending nothing', async () => {
     const update = { ...item('v'), op: 'update' as const };
     const before = connector.calls.length;

@@ -755,9 +755,14 @@ describe('Outbox', () => {
     f.notifier.holdNext();
     await f.enqueue(f.make('a', 'c1'));
     await new Promise((r) => setTimeout(r, 10));
+    expect(f.notifier.calls[0]!.signal?.aborted).to.equal(false);
     f.timers.advance(5_000);
+    // The request that had no answer is stopped, not left to land beside the retry.
+    expect(f.notifier.calls[0]!.signal?.aborted).to.equal(true);
+    expect(f.notifier.calls[0]!.signal?.reason).to.be.instanceOf(DeliveryError);
     await drain(f.outbox, f.timers);
     expect(f.notifier.calls).to.have.length(2);
+    expect(f.notifier.calls[1]!.signal?.aborted).to.equal(false);
     const item = await f.stored('a');
     expect(item).to.include({ status: 'sent', attempts: 2 });
     expect(item.lastError).to.equal(undefined);

@@ -8,6 +8,8 @@ export interface RecordedSend {
   item: OutboxItem;
   at: number;
   ok: boolean;
+  /** What the outbox aborts when it stops waiting for this send. */
+  signal?: AbortSignal;
 }
 
 export class RecordingNotifier implements Notifier {
@@ -46,8 +48,8 @@ export class RecordingNotifier implements Notifier {
     for (const r of this.held.splice(0)) r();
   }
 
-  async send(item: OutboxItem): Promise<{ activityId?: string }> {
-    const call: RecordedSend = { item, at: this.clock.now().getTime(), ok: false };
+  async send(item: OutboxItem, signal?: AbortSignal): Promise<{ activityId?: string }> {
+    const call: RecordedSend = { item, at: this.clock.now().getTime(), ok: false, signal };
     this.calls.push(call);
     const fixed = this.failing.get(item.target.conversationId);
     if (fixed) throw fixed;
