@@ -14,9 +14,8 @@
 //            commit, as the product's journal does);
 //   both     the two: the least a desk acknowledgement does besides answering the click.
 
+import { constants, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { constants } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {

@@ -17,7 +17,7 @@ export class TeamsNotifier implements Notifier {
   private warnedRetries = false;
   private warnedPipeline = false;
   /** One connector client per service URL, made on first use and kept (see senderFor). */
-  private readonly clients = new Map<string, Promise<ConnectorSender>>();
+  private readonly senders = new Map<string, Promise<ConnectorSender>>();
 
   constructor(
     private readonly deps: {
@@ -69,22 +69,22 @@ export class TeamsNotifier implements Notifier {
    * the client's pipeline without botbuilder's operation layer (bot/connectorSender.ts).
    */
   private senderFor(serviceUrl: string): Promise<ConnectorSender> {
-    const known = this.clients.get(serviceUrl);
+    const known = this.senders.get(serviceUrl);
     if (known) return known;
     const client = this.deps.adapter.connectorClientFor(this.deps.appId, serviceUrl).then((c) => {
       this.withoutRetries(c);
-      return this.lean(c, serviceUrl);
+      return this.senderOf(c, serviceUrl);
     });
-    this.clients.set(serviceUrl, client);
+    this.senders.set(serviceUrl, client);
     // A client that could not be made is tried again on the next send; this send gets the error.
     void client.catch(() => {
-      if (this.clients.get(serviceUrl) === client) this.clients.delete(serviceUrl);
+      if (this.senders.get(serviceUrl) === client) this.senders.delete(serviceUrl);
     });
     return client;
   }
 
   /** The client's pipeline sender, or its operations if botbuilder keeps the pipeline elsewhere. */
-  private lean(client: ConnectorClient, serviceUrl: string): ConnectorSender {
+  private senderOf(client: ConnectorClient, serviceUrl: string): ConnectorSender {
     const sender = pipelineSender(client, serviceUrl);
     if (sender) return sender;
     if (!this.warnedPipeline) {
