@@ -4,6 +4,7 @@ import * as ACData from 'adaptivecards-templating';
 import { CardFactory, type Attachment } from 'botbuilder';
 import { projectRoot } from '../src/config.js';
 import type { CardName, View } from '../src/flows/views.js';
+import { analyseTemplate, copyJson, fill, markedData, type Skeleton, type TemplateFields, toSkeleton } from './cardPlan.js';
 
 // One typed renderer for every card. Templates are parsed once, at their first render (parsing
 // costs far more than expanding, and parsing all 30 at start-up took about 0.4 s of a 2 s start;
@@ -19,11 +20,14 @@ export const CARD_NAMES = readdirSync(path.join(projectRoot, 'cards'))
 const known = new Set<string>(CARD_NAMES);
 const templates = new Map<CardName, ACData.Template>();
 
+function readTemplateJson(card: CardName): unknown {
+  return JSON.parse(readFileSync(path.join(projectRoot, 'cards', `${card}.json`), 'utf8'));
+}
+
 function templateOf(card: CardName): ACData.Template | undefined {
   let template = templates.get(card);
   if (!template && known.has(card)) {
-    const file = path.join(projectRoot, 'cards', `${card}.json`);
-    template = new ACData.Template(JSON.parse(readFileSync(file, 'utf8')));
+    template = new ACData.Template(readTemplateJson(card));
     templates.set(card, template);
   }
   return template;
@@ -41,64 +45,100 @@ const collectUnbound = (p: string) => {
 
 export class CardRenderError extends Error {}
 
-// Expanded cards by card and data. Many views repeat (help with an intro, "Who are you?", the same
-// refusal), and expanding one costs far more (about 60 µs for help, and most of its turn's garbage)
-// than the key and a copy. Views are JSON data (the outbox stores them) and the templates call no
-// clock or random function, so equal data gives an equal card. A card is kept the second time its
-// view is seen: most views (a draft, a ticket) are seen once, and copying each of them into the map
-// would make their turns slower. Big views seldom repeat and are not kept. At most about 4 MB of
-// keys and the kept cards. Maps keep insertion order: the first is the oldest.
-const KEPT_CARDS = 200;
-const SEEN_KEYS = 500;
+// Expansions by card and the view's keyed fields (bot/cardPlan.ts). Expanding a card through
+// adaptivecards-templating costs far more (30–90 µs for the outage and desk cards, and most of a
+// turn's garbage) than filling a skeleton (a copy of the card with the view's opaque fields put in).
+// Views are JSON data (the outbox stores them) and the templates call no clock or random function,
+// so views that agree on their keyed fields give the same card but for the opaque fields. A
+// skeleton is made the second time its key is seen (most keys of a one-off view are seen once, and
+// making a skeleton costs a second expansion), and it is kept only if filling it gives exactly what
+// the direct expansion of that view gave. Big keys (long lists) seldom repeat and are not kept. At
+// most about 7 MB of keys and skeletons, in practice far less. Maps keep insertion order: the
+// first is the oldest.
+const KEPT_CARDS = 300;
+const SEEN_KEYS = 600;
 const MAX_KEY_CHARS = 4_000;
-const kept = new Map<string, Record<string, unknown>>();
+const kept = new Map<string, Skeleton>();
 const seenOnce = new Set<string>();
+const plans = new Map<CardName, TemplateFields | null>();
+const SEP = '\u0001';
+const mismatched = new Set<CardName>();
+
+/** Cards whose skeleton did not give their direct expansion, and which are now always expanded (none, unless cardPlan misreads a template). */
+export function cardsWithoutSkeleton(): CardName[] {
+  return [...mismatched];
+}
+
+function planOf(card: CardName): TemplateFields | null {
+  let plan = plans.get(card);
+  if (plan === undefined) {
+    plan = analyseTemplate(readTemplateJson(card));
+    plans.set(card, plan);
+  }
+  return plan;
+}
 
 /** Binds a view to its template; throws if any binding had no value. Each call returns its own copy. */
 export function renderCardJson(view: View): Record<string, unknown> {
-  const key = `${view.card}\n${JSON.stringify(view.data)}`;
-  const cached = kept.get(key);
-  if (cached) {
+  const template = templateOf(view.card);
+  if (!template) throw new CardRenderError(`no template for card ${view.card}`);
+  const plan = planOf(view.card);
+  const key = plan && keyOf(view, plan);
+  if (!key) return expand(view, template);
+  const skeleton = kept.get(key);
+  if (skeleton !== undefined) {
     kept.delete(key); // most recently used goes last
-    kept.set(key, cached);
-    return copyJson(cached);
+    kept.set(key, skeleton);
+    return fill(skeleton, view.data) as Record<string, unknown>;
   }
-  const card = expand(view);
-  if (key.length > MAX_KEY_CHARS) return card;
-  if (seenOnce.delete(key)) {
-    // The caller owns the card it gets (botbuilder, or a handler, may add to it): keep a copy.
-    kept.set(key, copyJson(card));
-    if (kept.size > KEPT_CARDS) kept.delete(kept.keys().next().value!);
-  } else {
+  const card = expand(view, template);
+  if (!seenOnce.delete(key)) {
     seenOnce.add(key);
     if (seenOnce.size > SEEN_KEYS) seenOnce.delete(seenOnce.values().next().value!);
+    return card;
+  }
+  const opaque = [...plan.opaque.keys()];
+  const made = toSkeleton(expand({ card: view.card, data: markedData(view.data, opaque) }, template), opaque);
+  // Kept only if it gives this very card: a template this reading misjudged is then expanded each time.
+  if (JSON.stringify(fill(made, view.data)) === JSON.stringify(card)) {
+    kept.set(key, made);
+    if (kept.size > KEPT_CARDS) kept.delete(kept.keys().next().value!);
+  } else {
+    plans.set(view.card, null);
+    mismatched.add(view.card);
   }
   return card;
 }
 
-function expand(view: View): Record<string, unknown> {
-  const template = templateOf(view.card);
-  if (!template) throw new CardRenderError(`no template for card ${view.card}`);
+/**
+ * The view's card and keyed fields as one string, or undefined when the view must be expanded
+ * directly: an opaque field without a value (the expansion reports it), a non-string in the middle
+ * of a text the template builds, a key too long to keep, or a NUL (the skeleton's marker) in it.
+ */
+function keyOf(view: View, plan: TemplateFields): string | undefined {
+  const data = view.data;
+  let key = view.card;
+  for (const [name, use] of plan.opaque) {
+    const value = data[name];
+    if (value === undefined || value === null) return undefined;
+    const type = typeof value;
+    if (use.embedded && type !== 'string' && type !== 'number' && type !== 'boolean') return undefined;
+    key += SEP + type[0];
+  }
+  for (const name of plan.keyed) {
+    key += SEP + JSON.stringify(data[name]);
+    if (key.length > MAX_KEY_CHARS) return undefined;
+  }
+  return key.includes('\\u0000') ? undefined : key;
+}
+
+function expand(view: View, template: ACData.Template): Record<string, unknown> {
   unbound = [];
   ACData.GlobalSettings.getUndefinedFieldValueSubstitutionString = collectUnbound;
   const card = template.expand({ $root: view.data }) as Record<string, unknown>;
   if (unbound.length > 0)
     throw new CardRenderError(`card ${view.card}: unbound ${[...new Set(unbound)].join(', ')}`);
   return card;
-}
-
-// An expanded card is plain JSON (objects, arrays, strings, numbers, booleans, null): a loop copies
-// it in a tenth of the time structuredClone or JSON.parse take.
-function copyJson<T>(value: T): T {
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) {
-    const out = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = copyJson(value[i]);
-    return out as T;
-  }
-  const out: Record<string, unknown> = {};
-  for (const k in value) out[k] = copyJson(value[k]);
-  return out as T;
 }
 
 export function renderCard(view: View): Attachment {
