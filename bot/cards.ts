@@ -4,7 +4,7 @@ import * as ACData from 'adaptivecards-templating';
 import { CardFactory, type Attachment } from 'botbuilder';
 import { projectRoot } from '../src/config.js';
 import type { CardName, View } from '../src/flows/views.js';
-import { analyseTemplate, copyJson, fill, markedData, type Skeleton, type TemplateFields, toSkeleton } from './cardPlan.js';
+import { analyseTemplate, copyJson, fill, keyOf, markedData, type Skeleton, type TemplateFields, toSkeleton } from './cardPlan.js';
 
 // One typed renderer for every card. Templates are parsed once, at their first render (parsing
 // costs far more than expanding, and parsing all 30 at start-up took about 0.4 s of a 2 s start;
@@ -61,7 +61,6 @@ const MAX_KEY_CHARS = 4_000;
 const kept = new Map<string, Skeleton>();
 const seenOnce = new Set<string>();
 const plans = new Map<CardName, TemplateFields | null>();
-const SEP = '\u0001';
 const mismatched = new Set<CardName>();
 
 /** Cards whose skeleton did not give their direct expansion, and which are now always expanded (none, unless cardPlan misreads a template). */
@@ -83,8 +82,9 @@ export function renderCardJson(view: View): Record<string, unknown> {
   const template = templateOf(view.card);
   if (!template) throw new CardRenderError(`no template for card ${view.card}`);
   const plan = planOf(view.card);
-  const key = plan && keyOf(view, plan);
-  if (!key) return expand(view, template);
+  const key = plan ? keyOf(view.card, view.data, plan, MAX_KEY_CHARS) : undefined;
+  // A NUL (JSON: \u0000) in the key could be taken for a skeleton's marker: expand such a view.
+  if (!key || key.includes('\\u0000')) return expand(view, template);
   const skeleton = kept.get(key);
   if (skeleton !== undefined) {
     kept.delete(key); // most recently used goes last
@@ -97,8 +97,8 @@ export function renderCardJson(view: View): Record<string, unknown> {
     if (seenOnce.size > SEEN_KEYS) seenOnce.delete(seenOnce.values().next().value!);
     return card;
   }
-  const opaque = [...plan.opaque.keys()];
-  const made = toSkeleton(expand({ card: view.card, data: markedData(view.data, opaque) }, template), opaque);
+  const { marked, slots } = markedData(view.data, plan!);
+  const made = toSkeleton(expand({ card: view.card, data: marked }, template), slots);
   // Kept only if it gives this very card: a template this reading misjudged is then expanded each time.
   if (JSON.stringify(fill(made, view.data)) === JSON.stringify(card)) {
     kept.set(key, made);
@@ -108,28 +108,6 @@ export function renderCardJson(view: View): Record<string, unknown> {
     mismatched.add(view.card);
   }
   return card;
-}
-
-/**
- * The view's card and keyed fields as one string, or undefined when the view must be expanded
- * directly: an opaque field without a value (the expansion reports it), a non-string in the middle
- * of a text the template builds, a key too long to keep, or a NUL (the skeleton's marker) in it.
- */
-function keyOf(view: View, plan: TemplateFields): string | undefined {
-  const data = view.data;
-  let key = view.card;
-  for (const [name, use] of plan.opaque) {
-    const value = data[name];
-    if (value === undefined || value === null) return undefined;
-    const type = typeof value;
-    if (use.embedded && type !== 'string' && type !== 'number' && type !== 'boolean') return undefined;
-    key += SEP + type[0];
-  }
-  for (const name of plan.keyed) {
-    key += SEP + JSON.stringify(data[name]);
-    if (key.length > MAX_KEY_CHARS) return undefined;
-  }
-  return key.includes('\\u0000') ? undefined : key;
 }
 
 function expand(view: View, template: ACData.Template): Record<string, unknown> {

@@ -26,25 +26,30 @@ const TRICKY = ['', 'x', 'a "quoted" \\ back\\slash', '${notice}', '${', 'línea
 
 describe('card skeletons (bot/cardPlan.ts)', () => {
   describe('reading a template', () => {
-    it('calls a field opaque only where it is shown as it is', () => {
+    it('calls a field opaque where it is only shown as it is or tested for being empty', () => {
       const fields = analyseTemplate({
         a: '${shown}',
         b: 'Hello ${inText}, ${$root.viaRoot}',
         c: { $when: "${flag != ''}", t: '${shownToo}' },
-        d: { $data: '${list}', t: '${name} ${$root.fromItem} ${$index}' },
-        e: "${decided}", f: { $when: '${decided}' },
+        d: { $data: '${list}', t: '${name} ${$root.fromItem} ${$index}', u: { $when: "${kind == 'x'}" } },
+        e: '${decided}',
+        f: { $when: '${decided}' },
         g: '${count(items) > 0}',
         h: "${if(mode == 'x', 'X', 'Y')}",
         i: "${'quoted text with name'}",
+        j: { $data: '${outer}', items: [{ $data: '${inner}', t: '${x}' }] },
       });
       expect(fields).not.to.equal(null);
+      const use = (embedded: boolean, emptiness = false) => ({ embedded, emptiness });
       expect([...fields!.opaque]).to.deep.equal([
-        ['shown', { embedded: false }],
-        ['inText', { embedded: true }],
-        ['viaRoot', { embedded: true }],
-        ['shownToo', { embedded: false }],
+        ['shown', use(false)],
+        ['inText', use(true)],
+        ['viaRoot', use(true)],
+        ['flag', use(false, true)],
+        ['shownToo', use(false)],
       ]);
-      expect(fields!.keyed).to.deep.equal(['decided', 'flag', 'fromItem', 'items', 'list', 'mode', 'name']);
+      expect([...fields!.repeats]).to.deep.equal([['list', { opaque: new Map([['name', use(true)]]), keyed: ['kind'] }]]);
+      expect(fields!.keyed).to.deep.equal(['decided', 'fromItem', 'items', 'mode', 'outer']);
     });
 
     it('gives up on what it does not follow: indexing, the whole root, $data at the root, expressions in keys', () => {
@@ -69,12 +74,23 @@ describe('card skeletons (bot/cardPlan.ts)', () => {
     function variant(name: CardName): Record<string, unknown> {
       const data = sample(name);
       const fields = analyseTemplate(templateJson(name))!;
-      for (const field of fields.opaque.keys()) {
-        const v = data[field];
-        if (typeof v === 'string') data[field] = pick(TRICKY);
-        else if (typeof v === 'number') data[field] = Math.floor(random() * 1e6) / pick([1, 100]);
-        else if (typeof v === 'boolean') data[field] = random() < 0.5;
-        else if (v && typeof v === 'object') data[field] = Array.isArray(v) ? v.slice(0, Math.floor(random() * (v.length + 1))) : { ...v, extra: pick(TRICKY) };
+      const vary = (obj: Record<string, unknown>, field: string) => {
+        const v = obj[field];
+        if (typeof v === 'string') obj[field] = pick(TRICKY);
+        else if (typeof v === 'number') obj[field] = Math.floor(random() * 1e6) / pick([1, 100]);
+        else if (typeof v === 'boolean') obj[field] = random() < 0.5;
+        else if (v && typeof v === 'object') obj[field] = Array.isArray(v) ? v.slice(0, Math.floor(random() * (v.length + 1))) : { ...v, extra: pick(TRICKY) };
+      };
+      for (const field of fields.opaque.keys()) vary(data, field);
+      for (const [field, repeat] of fields.repeats) {
+        const rows = data[field] as Record<string, unknown>[];
+        // Fewer or more rows (a copy of a row), each row's shown fields varied.
+        const n = Math.floor(random() * (rows.length + 2));
+        data[field] = Array.from({ length: rows.length ? n : 0 }, (_, i) => {
+          const row = { ...rows[i % rows.length]! };
+          for (const of of repeat.opaque.keys()) vary(row, of);
+          return row;
+        });
       }
       if (random() < 0.3 && typeof data.notice === 'string') data.notice = pick(['', 'A notice']);
       if (random() < 0.3 && data.errors && typeof data.errors === 'object') {
@@ -104,7 +120,7 @@ describe('card skeletons (bot/cardPlan.ts)', () => {
       };
       try {
         const base = sample('outageContact');
-        base.notice = 'a notice only this test uses';
+        base.errors = { ...base.errors, name: 'an error only this test shows' }; // a key no other test makes
         for (let i = 0; i < 50; i++) {
           const data = { ...base, name: `Person ${i}`, email: `p${i}@contoso.com`, action: { draftId: `d${i}`, rev: i } };
           const card = renderCardJson({ card: 'outageContact', data });
