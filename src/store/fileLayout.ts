@@ -8,6 +8,7 @@ import { join, sep } from 'node:path';
 // ".<name>.tmp" around it while writing.
 const MAX_ENCODED = 120;
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)$/;
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
 /**
  * Turns any string into a safe, case-insensitive-proof file name: [a-z0-9-] stay as they are,
@@ -16,9 +17,15 @@ const WINDOWS_RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)$/;
  */
 export function encodeName(raw: string): string {
   let out = '';
-  for (const byte of Buffer.from(raw, 'utf8')) {
+  // ASCII (ids, collection names) is read char by char: a Buffer and its iterator per name were
+  // most of the cost of a document's path, which a write asks for several times.
+  const ascii = /^[\x00-\x7f]*$/.test(raw);
+  const bytes = ascii ? undefined : Buffer.from(raw, 'utf8');
+  const length = bytes ? bytes.length : raw.length;
+  for (let i = 0; i < length; i++) {
+    const byte = bytes ? bytes[i]! : raw.charCodeAt(i);
     const keep = (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) || byte === 0x2d;
-    out += keep ? String.fromCharCode(byte) : `_${byte.toString(16).padStart(2, '0')}`;
+    out += keep ? String.fromCharCode(byte) : `_${HEX[byte]}`;
   }
   if (out.length > MAX_ENCODED) return `~${createHash('sha256').update(raw).digest('hex')}`;
   // "con.json" is unusable on Windows; escaping the first letter keeps the name decodable.
