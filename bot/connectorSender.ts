@@ -38,33 +38,76 @@ interface PipelineClient {
  * to the client's operations: slower, the same requests).
  */
 export function pipelineSender(client: ConnectorClient, serviceUrl: string): ConnectorSender | undefined {
+  const connector = pipelineConnector(client, serviceUrl);
+  if (!connector) return undefined;
+  const activities = (conversationId: string, activityId?: string) =>
+    `v3/conversations/${encodeURIComponent(conversationId)}/activities${activityId === undefined ? '' : `/${encodeURIComponent(activityId)}`}`;
+  const call = async (method: 'POST' | 'PUT', path: string, activity: Partial<Activity>, signal?: AbortSignal) =>
+    idOf(await connector(method, path, JSON.stringify(activity), signal));
+  return {
+    post: (conversationId, activity, signal) => call('POST', activities(conversationId), activity, signal),
+    reply: (conversationId, replyToId, activity, signal) => call('POST', activities(conversationId, replyToId), activity, signal),
+    update: (conversationId, activityId, activity, signal) => call('PUT', activities(conversationId, activityId), activity, signal),
+  };
+}
+
+/** The fields of a conversation member (TeamsChannelAccount) the bot reads. */
+export interface MemberProfile {
+  name?: string;
+  email?: string;
+  userPrincipalName?: string;
+}
+
+/**
+ * One member of a conversation (`GET v3/conversations/{conversationId}/members/{userId}`), as
+ * TeamsInfo.getMember asks for it, through the client's pipeline: the outage and incident flows
+ * prefill the contact from it once per report, and botbuilder's operation layer (its URL template
+ * and the ChannelAccount mapper) cost more than the request. Undefined when the client has no
+ * pipeline (the caller uses TeamsInfo). Rejects with a DeliveryError for an HTTP error status.
+ */
+export function pipelineMember(
+  client: ConnectorClient,
+  serviceUrl: string,
+): ((conversationId: string, userId: string) => Promise<MemberProfile>) | undefined {
+  const connector = pipelineConnector(client, serviceUrl);
+  if (!connector) return undefined;
+  return async (conversationId, userId) => {
+    const body = await connector('GET', `v3/conversations/${encodeURIComponent(conversationId)}/members/${encodeURIComponent(userId)}`);
+    const member = body ? (JSON.parse(body) as unknown) : undefined;
+    if (member === null || typeof member !== 'object') throw new Error('the member lookup answered with no member');
+    const { name, email, userPrincipalName } = member as Record<string, unknown>;
+    return {
+      ...(typeof name === 'string' ? { name } : {}),
+      ...(typeof email === 'string' ? { email } : {}),
+      ...(typeof userPrincipalName === 'string' ? { userPrincipalName } : {}),
+    };
+  };
+}
+
+/** A request to the service URL through the client's pipeline: the 2xx answer's text, or a DeliveryError. */
+type PipelineCall = (method: 'GET' | 'POST' | 'PUT', path: string, body?: string, signal?: AbortSignal) => Promise<string | undefined>;
+
+function pipelineConnector(client: ConnectorClient, serviceUrl: string): PipelineCall | undefined {
   const service = (client as unknown as { client?: Partial<PipelineClient> }).client;
   if (typeof service?.sendRequest !== 'function') return undefined;
   const pipeline = service as PipelineClient;
   const base = serviceUrl.endsWith('/') ? serviceUrl : `${serviceUrl}/`;
   const allowInsecureConnection = base.toLowerCase().startsWith('http:');
-  const activities = (conversationId: string, activityId?: string) =>
-    `${base}v3/conversations/${encodeURIComponent(conversationId)}/activities${activityId === undefined ? '' : `/${encodeURIComponent(activityId)}`}`;
-
-  const call = async (method: 'POST' | 'PUT', url: string, activity: Partial<Activity>, abortSignal?: AbortSignal): Promise<{ id?: string }> => {
+  return async (method, path, body, abortSignal) => {
     const request = createPipelineRequest({
-      url,
+      url: base + path,
       method,
       abortSignal,
       allowInsecureConnection,
-      headers: createHttpHeaders({ 'content-type': 'application/json; charset=utf-8', accept: 'application/json' }),
-      body: JSON.stringify(activity),
+      headers: createHttpHeaders(
+        body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json; charset=utf-8', accept: 'application/json' },
+      ),
+      ...(body === undefined ? {} : { body }),
     });
     const response = await pipeline.sendRequest(request);
     if (response.status < 200 || response.status >= 300)
       throw classifyHttpError(response.status, response.headers, new Date(), detailOf(response.bodyAsText));
-    return idOf(response.bodyAsText);
-  };
-
-  return {
-    post: (conversationId, activity, signal) => call('POST', activities(conversationId), activity, signal),
-    reply: (conversationId, replyToId, activity, signal) => call('POST', activities(conversationId, replyToId), activity, signal),
-    update: (conversationId, activityId, activity, signal) => call('PUT', activities(conversationId, activityId), activity, signal),
+    return response.bodyAsText ?? undefined;
   };
 }
 

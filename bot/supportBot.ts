@@ -32,6 +32,8 @@ import { fixedCard, renderCard, renderCardJson } from './cards.js';
 import { type IncidentDialogs, incidentFormOpenView } from './dialogs.js';
 import { isInsertedCard, searchKnownIssues } from './messageExtension.js';
 import { fileFetcher, incomingFiles } from './incomingFiles.js';
+import type { ConnectorClient } from './adapter.js';
+import { type MemberProfile, pipelineMember } from './connectorSender.js';
 
 export interface BotDeps {
   outage: OutageService;
@@ -282,6 +284,21 @@ export function conversationOf(activity: Partial<Activity>): ConversationContext
   return { id: activity.conversation?.id ?? '', kind };
 }
 
+/**
+ * The user's Teams profile, asked for as TeamsInfo.getMember asks (of the team in a team's channel,
+ * else of the conversation), through the turn's connector client's own pipeline when it has one.
+ */
+function memberOf(context: TurnContext, userId: string): Promise<MemberProfile> {
+  const a = context.activity;
+  const client = context.turnState.get<ConnectorClient | undefined>(context.adapter.ConnectorClientKey);
+  const read = client && a.serviceUrl ? pipelineMember(client, a.serviceUrl) : undefined;
+  if (!read || !userId) return TeamsInfo.getMember(context, userId);
+  const team = (a.channelData as { team?: { id?: unknown } } | undefined)?.team;
+  const conversationId = typeof team?.id === 'string' ? team.id : a.conversation?.id;
+  if (!conversationId) return TeamsInfo.getMember(context, userId); // which says why it can't
+  return read(conversationId, userId);
+}
+
 /** The acting user, or undefined when Teams sent no Azure AD identity (e.g. a non-Teams channel). */
 async function userOf(context: TurnContext, withProfile: boolean, log: Logger): Promise<UserContext | undefined> {
   const a = context.activity;
@@ -296,7 +313,7 @@ async function userOf(context: TurnContext, withProfile: boolean, log: Logger): 
   if (withProfile) {
     // The Teams profile prefills the contact card; without it the user simply types the e-mail.
     try {
-      const member = await TeamsInfo.getMember(context, a.from.id);
+      const member = await memberOf(context, a.from.id);
       const email = member.email ?? member.userPrincipalName;
       if (email) user.email = email;
       if (member.name) user.name = member.name;

@@ -91,6 +91,33 @@ describe('outage report over HTTP', () => {
     expect(stored?.value.origin).to.deep.include({ conversationId: conv.id, conversationKind: 'personal' });
   });
 
+  it('asks Teams for the reporter’s profile of the team in a team’s channel, of the chat elsewhere, and goes on without it', async () => {
+    const profileCalls = () => connector.calls.filter((c) => c.method === 'GET' && c.path.includes('/members/'));
+    const before = profileCalls().length;
+    const chat: Conv = { id: '19:chat/with?odd#chars@thread.v2', conversationType: 'groupChat' };
+    let card = await toContact(chat);
+    expect(cardText(card)).to.include('[E-mail=alexw@example.com]');
+    const channel: Conv = { id: '19:channel@thread.tacv2', conversationType: 'channel' };
+    const inTeam = (body: any) => ({ ...body, channelData: { ...body.channelData, team: { id: '19:team@thread.tacv2' } } });
+    let res = await bot.post(inTeam(message(connector.url, ALEX, channel, 'report outage')));
+    card = cardOf(res.body);
+    res = await bot.post(
+      inTeam(invoke(connector.url, ALEX, channel, 'outage.confirm', { ...inputValues(card), confirmed: 'true', scenarioId: 'process-blocked', ...actionData(card, 'outage.confirm') })),
+    );
+    card = cardOf(res.body);
+    res = await bot.post(inTeam(invoke(connector.url, ALEX, channel, 'outage.details', { ...inputValues(card), ...details, ...actionData(card, 'outage.details') })));
+    expect(cardText(cardOf(res.body))).to.include('[E-mail=alexw@example.com]');
+    expect(profileCalls().slice(before).map((c) => c.path)).to.deep.equal([
+      `/v3/conversations/${encodeURIComponent(chat.id)}/members/user-id-0`,
+      `/v3/conversations/${encodeURIComponent('19:team@thread.tacv2')}/members/user-id-0`,
+    ]);
+    // No profile (the lookup fails): the contact is left for the user to type.
+    connector.failNext(/\/members\//, 404);
+    card = await toContact(personal());
+    expect(cardText(card)).to.include('[E-mail=]');
+    expect(cardText(card)).to.include('[Name=Alex Wilber]');
+  });
+
   it('shows an invalid value beside its field and keeps the rest', async () => {
     const conv = personal();
     let card = await say(ALEX, conv, 'report outage');
