@@ -30,7 +30,8 @@ const IncomingActivity = z.object({
   serviceUrl: z.url(),
   conversation: z.object({ id: z.string().min(1) }),
   from: z.object({ id: z.string().min(1) }),
-  recipient: z.object({ id: z.string() }).optional(),
+  // Every activity names the bot it is for; botbuilder reads it (mentions, replies) without a check.
+  recipient: z.object({ id: z.string() }),
   timestamp: z.string().optional(),
   localTimestamp: z.string().optional(),
 });

@@ -116,6 +116,8 @@ describe('HTTP server', () => {
     ['without conversation', { conversation: undefined }],
     ['with a conversation without id', { conversation: {} }],
     ['without from', { from: undefined }],
+    ['without recipient', { recipient: undefined }],
+    ['with a recipient without id', { recipient: {} }],
     ['without channelId', { channelId: undefined }],
     ['without type', { type: undefined }],
     ['with a timestamp that is not a date', { timestamp: 'yesterday-ish' }],
