@@ -19,10 +19,9 @@ export type ConnectorClient = Awaited<
 >;
 
 // The minimum an activity must have before botbuilder sees it. botbuilder's own parse throws
-// outside its try block, so a malformed body would otherwise become a 500 (or a crash).
-// What a turn needs of an incoming activity before botbuilder sees it; anything else is passed on
-// as it came. The schema strips what it doesn't name and the request's own object is used once it
-// passes: a loose schema copied every field of every activity (its catch-all), 2 % of a turn.
+// outside its try block, so a malformed body would otherwise become a 500 (or a crash). Anything
+// else is passed on as it came: the schema strips what it doesn't name and the request's own object
+// is used once it passes (a loose schema copied every field of every activity, 2 % of a turn).
 const IncomingActivity = z.object({
   type: z.string().min(1),
   id: z.string().optional(),

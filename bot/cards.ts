@@ -18,19 +18,18 @@ export const CARD_NAMES = readdirSync(path.join(projectRoot, 'cards'))
   .map((f) => f.slice(0, -'.json'.length) as CardName);
 
 const known = new Set<string>(CARD_NAMES);
-const templates = new Map<CardName, ACData.Template>();
+/** Each card's parsed template and what bot/cardPlan.ts read of its expressions (null: it gave up). */
+const templates = new Map<CardName, { template: ACData.Template; plan: TemplateFields | null }>();
 
-function readTemplateJson(card: CardName): unknown {
-  return JSON.parse(readFileSync(path.join(projectRoot, 'cards', `${card}.json`), 'utf8'));
-}
-
-function templateOf(card: CardName): ACData.Template | undefined {
-  let template = templates.get(card);
-  if (!template && known.has(card)) {
-    template = new ACData.Template(readTemplateJson(card));
-    templates.set(card, template);
+function templateOf(card: CardName): { template: ACData.Template; plan: TemplateFields | null } | undefined {
+  let parsed = templates.get(card);
+  if (!parsed && known.has(card)) {
+    const json: unknown = JSON.parse(readFileSync(path.join(projectRoot, 'cards', `${card}.json`), 'utf8'));
+    const plan = analyseTemplate(json); // before the library takes the JSON
+    parsed = { template: new ACData.Template(json), plan };
+    templates.set(card, parsed);
   }
-  return template;
+  return parsed;
 }
 
 let unbound: string[] = [];
@@ -60,7 +59,6 @@ const SEEN_KEYS = 600;
 const MAX_KEY_CHARS = 4_000;
 const kept = new Map<string, Skeleton>();
 const seenOnce = new Set<string>();
-const plans = new Map<CardName, TemplateFields | null>();
 const mismatched = new Set<CardName>();
 
 /** Cards whose skeleton did not give their direct expansion, and which are now always expanded (none, unless cardPlan misreads a template). */
@@ -68,20 +66,11 @@ export function cardsWithoutSkeleton(): CardName[] {
   return [...mismatched];
 }
 
-function planOf(card: CardName): TemplateFields | null {
-  let plan = plans.get(card);
-  if (plan === undefined) {
-    plan = analyseTemplate(readTemplateJson(card));
-    plans.set(card, plan);
-  }
-  return plan;
-}
-
 /** Binds a view to its template; throws if any binding had no value. Each call returns its own copy. */
 export function renderCardJson(view: View): Record<string, unknown> {
-  const template = templateOf(view.card);
-  if (!template) throw new CardRenderError(`no template for card ${view.card}`);
-  const plan = planOf(view.card);
+  const parsed = templateOf(view.card);
+  if (!parsed) throw new CardRenderError(`no template for card ${view.card}`);
+  const { template, plan } = parsed;
   const key = plan ? keyOf(view.card, view.data, plan, MAX_KEY_CHARS) : undefined;
   // A NUL (JSON: \u0000) in the key could be taken for a skeleton's marker: expand such a view.
   if (!key || key.includes('\\u0000')) return expand(view, template);
@@ -97,14 +86,14 @@ export function renderCardJson(view: View): Record<string, unknown> {
     if (seenOnce.size > SEEN_KEYS) seenOnce.delete(seenOnce.values().next().value!);
     return card;
   }
-  const { marked, slots } = markedData(view.data, plan!);
+  const { marked, slots } = markedData(view.data, plan!); // a key implies a plan
   const made = toSkeleton(expand({ card: view.card, data: marked }, template), slots);
   // Kept only if it gives this very card: a template this reading misjudged is then expanded each time.
   if (JSON.stringify(fill(made, view.data)) === JSON.stringify(card)) {
     kept.set(key, made);
     if (kept.size > KEPT_CARDS) kept.delete(kept.keys().next().value!);
   } else {
-    plans.set(view.card, null);
+    parsed.plan = null;
     mismatched.add(view.card);
   }
   return card;
