@@ -22,10 +22,19 @@ export interface DocFileText {
   json: string;
 }
 
+/**
+ * The file's text in three parts, to be written one after the other: what comes before the value,
+ * the value's JSON unchanged, and what follows it. The flusher writes the parts as they are, so a
+ * document is not copied once more just to join them.
+ */
+export function docFileParts(doc: DocFileText): [string, string, string] {
+  const head = `{"collection":${JSON.stringify(doc.collection)},"id":${JSON.stringify(doc.id)}`;
+  return [`${head},"eTag":${JSON.stringify(doc.eTag)},"value":`, doc.json, '}\n'];
+}
+
 /** The file's text: one JSON object, the value spliced in unchanged. */
 export function docFileText(doc: DocFileText): string {
-  const head = `{"collection":${JSON.stringify(doc.collection)},"id":${JSON.stringify(doc.id)}`;
-  return `${head},"eTag":${JSON.stringify(doc.eTag)},"value":${doc.json}}\n`;
+  return docFileParts(doc).join('');
 }
 
 function parseDocFile(path: string, text: string): DocFileData {

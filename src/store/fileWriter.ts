@@ -20,10 +20,10 @@
 
 import { Worker } from 'node:worker_threads';
 
-/** One file to replace with `text`, or to remove (text null). */
+/** One file to replace with `text` (whole, or its parts one after the other), or to remove (null). */
 export interface FileWrite {
   path: string;
-  text: string | null;
+  text: string | readonly string[] | null;
 }
 
 // The worker's code, plain JavaScript with Node's own modules only: a worker gets neither the
@@ -46,24 +46,28 @@ function describe(err) {
 
 // In place, without O_TRUNC (see the comment at the top of fileWriter.ts).
 const OPEN_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT;
-function replace(file, text) {
-  const data = Buffer.from(text, 'utf8');
+function replace(file, data, start, end) {
+  const length = end - start;
   const fd = fs.openSync(file, OPEN_FLAGS, 0o666);
   try {
     let done = 0;
-    while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, done);
-    fs.ftruncateSync(fd, data.length);
+    while (done < length) done += fs.writeSync(fd, data, start + done, length - done, done);
+    fs.ftruncateSync(fd, length);
   } finally {
     fs.closeSync(fd);
   }
 }
 
 const knownDirs = new Set();
-parentPort.on('message', ({ id, writes }) => {
+// files: [{ path, end }] in order; a file's bytes run from the previous file's end to its own in
+// data (end -1: remove the file).
+parentPort.on('message', ({ id, files, data }) => {
+  const bytes = Buffer.from(data);
   const errors = [];
-  for (const { path: file, text } of writes) {
+  let start = 0;
+  for (const { path: file, end } of files) {
     try {
-      if (text === null) {
+      if (end < 0) {
         try { fs.unlinkSync(file); } catch (err) { if (err.code !== 'ENOENT') throw err; }
       } else {
         const dir = path.dirname(file);
@@ -72,10 +76,13 @@ parentPort.on('message', ({ id, writes }) => {
           if (created !== undefined) fsyncDir(path.dirname(created));
           knownDirs.add(dir);
         }
-        replace(file, text);
+        const from = start;
+        start = end;
+        replace(file, bytes, from, end);
       }
       errors.push(null);
     } catch (err) {
+      if (end >= 0) start = end;
       // The directory may have gone, or been replaced by a file: check it again next time.
       knownDirs.delete(path.dirname(file));
       errors.push(describe(err));
@@ -84,6 +91,33 @@ parentPort.on('message', ({ id, writes }) => {
   parentPort.postMessage({ id, errors });
 });
 `;
+
+/**
+ * A round's files as one buffer of their bytes, handed to the thread without a copy, and where
+ * each file ends in it. Posting the texts themselves copied each document twice more on the main
+ * thread (joining its parts, then cloning the message).
+ */
+function pack(writes: readonly FileWrite[]): { files: { path: string; end: number }[]; data: ArrayBuffer } {
+  let size = 0;
+  for (const { text } of writes) {
+    if (typeof text === 'string') size += Buffer.byteLength(text, 'utf8');
+    else if (text !== null) for (const part of text) size += Buffer.byteLength(part, 'utf8');
+  }
+  // Its own ArrayBuffer (never a slice of Buffer's shared pool), so that it can be transferred.
+  const data = Buffer.allocUnsafeSlow(size);
+  const files: { path: string; end: number }[] = [];
+  let at = 0;
+  for (const { path, text } of writes) {
+    if (text === null) {
+      files.push({ path, end: -1 });
+      continue;
+    }
+    if (typeof text === 'string') at += data.write(text, at, 'utf8');
+    else for (const part of text) at += data.write(part, at, 'utf8');
+    files.push({ path, end: at });
+  }
+  return { files, data: data.buffer as ArrayBuffer };
+}
 
 interface Waiting {
   resolve(errors: (string | null)[]): void;
@@ -106,12 +140,13 @@ export class FileWriter {
   write(writes: readonly FileWrite[]): Promise<(string | null)[]> {
     if (this.closed) return Promise.reject(new Error('The file writer is closed'));
     if (writes.length === 0) return Promise.resolve([]);
+    const { files, data } = pack(writes);
     const worker = this.start();
     const id = ++this.nextId;
     const round = new Promise<(string | null)[]>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, writes });
+      worker.postMessage({ id, files, data }, [data]);
     });
     this.inFlight.add(round);
     const settled = () => this.inFlight.delete(round);

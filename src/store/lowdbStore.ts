@@ -35,6 +35,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { docKey, planBatch, type PlannedOp } from './batchPlan.js';
 import {
+  docFileParts,
   docFileText,
   readDocFile,
   readDocFileSync,
@@ -56,7 +57,7 @@ import { IndexTable, type DocEntry } from './indexTable.js';
 import { acquireLock, type StoreLock } from './lockFile.js';
 import { LruCache } from './lruCache.js';
 import { silentLogger, type StoreLogger } from './storeLogger.js';
-import { decodeWal, encodePlan, WalWriter, type WalOp } from './wal.js';
+import { decodeWal, encodeGroup, WalWriter, type WalOp } from './wal.js';
 import {
   StoreUnavailableError,
   type IndexSpec,
@@ -68,7 +69,7 @@ import {
 /** The journal as the store uses it: appends that are durable once they resolve. */
 export interface Journal {
   readonly size: number;
-  append(text: string): Promise<void>;
+  append(records: Buffer): Promise<void>;
   truncate(size: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -395,14 +396,14 @@ export class LowdbStore implements Store {
       planned.push({ batch, plan });
     }
 
-    const records = planned.filter((p) => p.plan.length > 0).map((p) => encodePlan(p.plan));
-    if (records.length > 0) {
+    const records = planned.reduce((n, p) => (p.plan.length > 0 ? n + 1 : n), 0);
+    if (records > 0) {
       const walStart = this.wal.size;
       try {
         const started = performance.now();
-        await this.wal.append(records.join(''));
+        await this.wal.append(encodeGroup(planned.map((p) => p.plan)));
         const ms = performance.now() - started;
-        this.stats.batches += records.length;
+        this.stats.batches += records;
         this.stats.journalAppends += 1;
         this.stats.journalMs += ms;
         this.stats.journalMaxMs = Math.max(this.stats.journalMaxMs, ms);
@@ -415,7 +416,7 @@ export class LowdbStore implements Store {
     for (const { batch, plan } of planned) {
       batch.resolve(plan.map((op) => (op.kind === 'put' ? op.eTag : '')));
     }
-    if (records.length > 0) this.startFlusher();
+    if (records > 0) this.startFlusher();
   }
 
   /** Makes the in-memory state match a committed batch. Synchronous on purpose. */
@@ -571,7 +572,7 @@ export class LowdbStore implements Store {
           text:
             item.json === null
               ? null
-              : docFileText({
+              : docFileParts({
                   collection: item.collection,
                   id: item.id,
                   eTag: item.eTag,

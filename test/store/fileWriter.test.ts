@@ -38,14 +38,37 @@ describe('FileWriter (the flusher’s writer thread)', () => {
     expect((await stat(a)).ino).to.equal(inode);
   });
 
+  it('writes a file given in parts, multi-byte characters included, beside whole texts and removals', async () => {
+    const a = join(dir, 'a.json');
+    const b = join(dir, 'b.json');
+    const c = join(dir, 'c.json');
+    await writeFile(c, 'to be removed');
+    expect(
+      await writer.write([
+        { path: a, text: ['{"v":"é', '中😀', '"}\n'] },
+        { path: c, text: null },
+        { path: b, text: 'ß whole' },
+        { path: join(dir, 'empty.json'), text: [] },
+      ]),
+    ).to.deep.equal([null, null, null, null]);
+    expect(await readFile(a, 'utf8')).to.equal('{"v":"é中😀"}\n');
+    expect(await readFile(b, 'utf8')).to.equal('ß whole');
+    expect(await readFile(join(dir, 'empty.json'), 'utf8')).to.equal('');
+    expect(existsSync(c)).to.equal(false);
+    // A round of removals only has no bytes at all.
+    expect(await writer.write([{ path: a, text: null }])).to.deep.equal([null]);
+    expect(existsSync(a)).to.equal(false);
+  });
+
   it('reports a file it cannot write by its own error, and writes the others of the round', async () => {
     await writeFile(join(dir, 'blocked'), 'a file where a directory should be');
     const [bad, good] = await writer.write([
-      { path: join(dir, 'blocked', 'x.json'), text: '{}' },
-      { path: join(dir, 'ok', 'y.json'), text: '{}' },
+      { path: join(dir, 'blocked', 'x.json'), text: '{"bad":1}' },
+      { path: join(dir, 'ok', 'y.json'), text: '{"good":2}' },
     ]);
     expect(bad).to.match(/EEXIST|ENOTDIR/);
     expect(good).to.equal(null);
+    expect(await readFile(join(dir, 'ok', 'y.json'), 'utf8')).to.equal('{"good":2}');
     // Once the way is clear, the same file is written (the thread does not trust its old answer).
     await rm(join(dir, 'blocked'));
     expect(await writer.write([{ path: join(dir, 'blocked', 'x.json'), text: '{}' }])).to.deep.equal([null]);

@@ -75,9 +75,9 @@ function watchedJournal(
       get size() {
         return journal.size;
       },
-      append: async (text: string) => {
-        await before(text, path);
-        await journal.append(text);
+      append: async (records: Buffer) => {
+        await before(records.toString('utf8'), path);
+        await journal.append(records);
       },
       truncate: (size: number) => journal.truncate(size),
       close: () => journal.close(),
