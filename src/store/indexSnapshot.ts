@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { DocEntry, IndexKeys } from './indexTable.js';
 import { isErrno, writeFileDurably } from './fsUtil.js';
 import type { StoreLogger } from './storeLogger.js';
-import type { IndexSpec } from './store.js';
+import { indexVersionOf, type IndexSpec } from './store.js';
 
 /** One document in a snapshot: [id, eTag] or [id, eTag, index keys]. */
 type SnapshotRow = [string, string] | [string, string, IndexKeys];
@@ -31,7 +31,8 @@ export interface IndexSnapshot {
  * the same from either compiler. A snapshot whose raw fingerprint matches is usable at once; one
  * whose raw does not match is usable if its canonical one does (esbuild's first call at start-up
  * takes 10 to 20 ms, paid only then). What an extractor calls (a helper it imports) is not part of
- * its text: change such a helper's result and make the snapshot stale by hand (delete index.json).
+ * its text: the spec's version (versionedIndexes) is, and is what changes when such a helper's
+ * answer does.
  */
 export class SpecFingerprint {
   readonly raw: string;
@@ -48,6 +49,9 @@ export class SpecFingerprint {
         this.sources.push(`(${String(indexes[name])})`);
       }
     }
+    const version = indexVersionOf(spec);
+    // A spec without a version keeps the fingerprint it had before versions existed.
+    if (version !== undefined) names.push(`version ${version}`);
     this.names = names.join('\0');
     this.raw = sha1(`${this.names}\0${this.sources.join(',\n')}`);
   }

@@ -13,7 +13,7 @@ import {
   type LowdbStore,
   type LowdbStoreOptions,
 } from '../../src/store/lowdbStore.js';
-import { ConflictError, StoreUnavailableError, type IndexFn, type IndexSpec } from '../../src/store/store.js';
+import { ConflictError, StoreUnavailableError, versionedIndexes, type IndexFn, type IndexSpec } from '../../src/store/store.js';
 import type { StoreLogger } from '../../src/store/storeLogger.js';
 import { encodeWalRecord, WalWriter } from '../../src/store/wal.js';
 import { contractIndexes, expectRejection, storeContract } from './contract.js';
@@ -644,6 +644,30 @@ describe('lowdbStore', () => {
         },
       });
       expect((await store.find('tickets', 'title', '2')).map((d) => d.id)).to.deep.equal(['T-2']);
+    });
+
+    it('rebuilds the indexes when the spec\'s version changes though no extractor\'s text did', async () => {
+      // What a helper answers is not in the extractor's text: the version stands for it.
+      const openSteps = new Set(['open']);
+      const spec = { tickets: { open: (t: { status: string }) => (openSteps.has(t.status) ? 'yes' : undefined) } };
+      const first = await openStore({ indexes: versionedIndexes(spec, 1) });
+      await put(first, 'T-1', { status: 'open' });
+      await put(first, 'T-2', { status: 'waiting' });
+      await first.close();
+      open.length = 0;
+      openSteps.add('waiting'); // the helper changed; the extractor's text did not
+      for (const [version, rebuilt, found] of [
+        [1, false, ['T-1']], // same version: the stale keys are kept, as before versions existed
+        [2, true, ['T-1', 'T-2']],
+        [2, false, ['T-1', 'T-2']],
+      ] as const) {
+        const logger = recordingLogger();
+        const store = await openStore({ logger, indexes: versionedIndexes(spec, version) });
+        expect(logger.lines.find((l) => l.msg === 'store opened')?.obj, `version ${version}`).to.include({ rebuiltIndex: rebuilt });
+        expect((await store.find('tickets', 'open', 'yes')).map((d) => d.id).sort()).to.deep.equal(found);
+        await store.close();
+        open.length = 0;
+      }
     });
 
     it('opens without a rebuild when the same extractors were printed by the other compiler', async () => {
