@@ -317,6 +317,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     }
   }
 
+  for (const step of steps) byStep[step.name] ??= []; // the report lists the steps in this order
   const started = performance.now();
   const counts = spec.ratePerS ? await paced(spec, steps, record) : await saturate(spec, steps, record);
   const elapsedS = (performance.now() - started) / 1000;
