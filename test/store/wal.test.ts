@@ -1,18 +1,7 @@
 import { expect } from 'chai';
 import type { PlannedOp } from '../../src/store/batchPlan.js';
+import { seededRandom as random } from '../../src/seededRandom.js';
 import { decodeWal, encodeGroup, encodeWalRecord, type WalOp } from '../../src/store/wal.js';
-
-// A small seeded generator, so that a failure names a case that can be run again.
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = ['a', 'Z', '0', '-', ':', ' ', '"', '\\', '\n', 'é', 'ß', '中', '😀', '\u2028', '\u0000'];
 
