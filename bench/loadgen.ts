@@ -66,8 +66,6 @@ export interface LoadResult {
   completedReports?: number;
   /** Paced: turns that went out more than one interval after their time (the previous answer was that late). */
   late?: number;
-  /** Answers to a connection's first request: counted in `ok`, left out of the latencies. */
-  setupSamplesLeftOut?: number;
   /** Every latency in ms, in no particular order (with keepSamples). */
   samples?: number[];
 }
@@ -194,15 +192,12 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   let wrong = 0;
   let ok = 0;
   let completedReports = 0;
-  let setupSamples = 0;
   const record = (step: string, ctx: Ctx, status: number, good: boolean, body: string) => {
     const ms = performance.now() - (ctx.t0 ?? performance.now());
     if (status >= 200 && status < 300) {
       if (good) {
         ok += 1;
-        if (ctx.setup) {
-          setupSamples += 1;
-        } else {
+        if (!ctx.setup) {
           all.push(ms);
           (byStep[step] ??= []).push(ms);
         }
@@ -334,7 +329,6 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     wrongSamples,
     ...(spec.scenario === 'outage' ? { completedReports } : {}),
     ...(spec.keepSamples ? { samples: all } : {}),
-    setupSamplesLeftOut: setupSamples,
   };
 }
 
