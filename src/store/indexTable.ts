@@ -83,9 +83,12 @@ export class IndexTable {
       this.docs.set(collection, col);
     }
     const old = col.get(id);
-    if (old?.keys) this.unlink(collection, id, old.keys);
     col.set(id, entry);
-    if (entry.keys) this.link(collection, id, entry.keys);
+    // Only the indexes whose keys changed are touched: most writes change one or two of a
+    // document's indexes (a ticket's status, not its reporter), and unlinking a key only to link
+    // it again churned the sets of ids that share it.
+    if (old?.keys) this.unlink(collection, id, old.keys, entry.keys);
+    if (entry.keys) this.link(collection, id, entry.keys, old?.keys);
   }
 
   delete(collection: string, id: string): void {
@@ -139,13 +142,15 @@ export class IndexTable {
     return out;
   }
 
-  private link(collection: string, id: string, keys: IndexKeys): void {
+  /** Links `id` under its keys, except in the indexes where it already has the same keys (`had`). */
+  private link(collection: string, id: string, keys: IndexKeys, had?: IndexKeys): void {
     let byIndex = this.reverse.get(collection);
     if (!byIndex) {
       byIndex = new Map();
       this.reverse.set(collection, byIndex);
     }
     for (const [index, list] of Object.entries(keys)) {
+      if (had && sameKeys(had[index], list)) continue;
       let byKey = byIndex.get(index);
       if (!byKey) {
         byKey = new Map();
@@ -160,10 +165,12 @@ export class IndexTable {
     }
   }
 
-  private unlink(collection: string, id: string, keys: IndexKeys): void {
+  /** Unlinks `id` from its keys, except in the indexes where it keeps the same keys (`keep`). */
+  private unlink(collection: string, id: string, keys: IndexKeys, keep?: IndexKeys): void {
     const byIndex = this.reverse.get(collection);
     if (!byIndex) return;
     for (const [index, list] of Object.entries(keys)) {
+      if (keep && sameKeys(keep[index], list)) continue;
       const byKey = byIndex.get(index);
       if (!byKey) continue;
       for (const key of keyList(list)) {
@@ -180,4 +187,11 @@ export class IndexTable {
       }
     }
   }
+}
+
+/** Whether an index gives the same keys, in the same order, in two entries. */
+function sameKeys(a: string | string[] | undefined, b: string | string[]): boolean {
+  if (a === b) return true;
+  if (typeof a === 'string' || typeof b === 'string' || a === undefined) return false;
+  return a.length === b.length && a.every((k, i) => k === b[i]);
 }

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { seededRandom } from '../../src/seededRandom.js';
 import { IndexTable } from '../../src/store/indexTable.js';
 
 // The table keeps a key yielded by one document as that id and a one-key index as a string; these
@@ -47,6 +48,41 @@ describe('IndexTable', () => {
       ['closed'],
       ['open'],
     ]);
+  });
+
+  it('finds exactly the documents whose current keys match, over random writes that change some indexes and keep others', () => {
+    const rnd = seededRandom(11);
+    const pick = <T>(list: readonly T[]) => list[Math.floor(rnd() * list.length)] as T;
+    const statuses = [undefined, 'open', 'closed', 'waiting'];
+    const tags = ['a', 'b', 'c', 'd'];
+    const table = new IndexTable(spec);
+    const values = new Map<string, { status?: string; tags?: string[] }>();
+    for (let step = 0; step < 3_000; step++) {
+      const id = `T-${Math.floor(rnd() * 12)}`;
+      if (rnd() < 0.1) {
+        table.delete('tickets', id);
+        values.delete(id);
+      } else {
+        // Often the same keys as before in one index or both (what most writes do).
+        const before = values.get(id) ?? {};
+        const status = rnd() < 0.5 ? before.status : pick(statuses);
+        const keep = rnd() < 0.5 && before.tags;
+        const value = {
+          ...(status ? { status } : {}),
+          tags: keep ? before.tags! : Array.from({ length: Math.floor(rnd() * 4) }, () => pick(tags)),
+        };
+        table.set('tickets', id, entry(table, value));
+        values.set(id, value);
+      }
+      for (const status of statuses.filter((x) => x !== undefined)) {
+        const expected = [...values].filter(([, v]) => v.status === status).map(([k]) => k).sort();
+        expect(table.lookup('tickets', 'status', status).sort(), `step ${step}, status ${status}`).to.deep.equal(expected);
+      }
+      for (const tag of tags) {
+        const expected = [...values].filter(([, v]) => v.tags?.includes(tag)).map(([k]) => k).sort();
+        expect(table.lookup('tickets', 'tag', tag).sort(), `step ${step}, tag ${tag}`).to.deep.equal(expected);
+      }
+    }
   });
 
   it('reads index keys written as lists (snapshots written before the compact form)', () => {
