@@ -303,7 +303,6 @@ const SCALE_ROUNDS = QUICK ? 2 : 4;
 const PHASE_PAUSE_MS = QUICK ? 300 : 1_000;
 
 interface SizeBot {
-  size: number;
   name: string;
   dataDir: string;
   filled: Prefilled;
@@ -358,7 +357,7 @@ async function scaleRows(): Promise<ScaleRow[]> {
     const name = `scale-${size}`;
     const bot = await startBot(dataDir, name);
     await new Promise((r) => setTimeout(r, 500)); // let start-up garbage settle before reading RSS
-    bots.push({ size, name, dataDir, filled, bot, rssAfterStart: bot.memory(), outage: [], ack: [] });
+    bots.push({ name, dataDir, filled, bot, rssAfterStart: bot.memory(), outage: [], ack: [] });
   }
   const phase = async (s: SizeBot, spec: Omit<LoadSpec, 'serviceUrl' | 'connections' | 'url'>, last = false) => {
     const result = await load({ ...spec, url: s.bot.url });
