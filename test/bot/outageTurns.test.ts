@@ -206,6 +206,26 @@ describe('outage report over HTTP', () => {
     const missing = await bot.post(invoke(connector.url, ALEX, conv, 'outage.details', { draftId: 'nope', rev: 0 }));
     expect(cardText(cardOf(missing.body))).to.include('no longer available');
   });
+
+  it('answers a card action invoke that is not an Action.Execute with a 400 Adaptive Card error', async () => {
+    const conv = personal();
+    const good: any = invoke(connector.url, ALEX, conv, 'pizza.order', {});
+    for (const [value, code] of [
+      [undefined, 'BadRequest'],
+      ['text', 'BadRequest'],
+      [{}, 'NotSupported'],
+      [{ action: 'pizza.order' }, 'NotSupported'],
+      [{ action: { ...good.value.action, type: 'Action.Submit' } }, 'NotSupported'],
+    ] as const) {
+      const res = await bot.post({ ...good, value });
+      expect(res.status, JSON.stringify(value)).to.equal(400);
+      expect(res.body).to.deep.include({ statusCode: 400, type: 'application/vnd.microsoft.error' });
+      expect(res.body.value.code, JSON.stringify(value)).to.equal(code);
+    }
+    const answered = await bot.post(good);
+    expect(answered.status, 'the same invoke with its Action.Execute').to.equal(200);
+    expect(cardText(cardOf(answered.body))).to.include("That button didn't work");
+  });
 });
 
 describe('outage report across a restart', () => {
