@@ -69,10 +69,14 @@ export function memoryOf(pid: number): Memory | undefined {
   }
 }
 
-/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat. */
-export function cpuMsOf(pid: number): number | undefined {
+/**
+ * CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat; with
+ * `mainThreadOnly`, its main thread's alone (/proc/<pid>/task/<pid>/stat): the event loop, without
+ * V8's helper thread (concurrent marking, its share of scavenges), libuv's pool and workers.
+ */
+export function cpuMsOf(pid: number, mainThreadOnly = false): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at ") ": utime is the 12th, stime the 13th.
     const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
@@ -88,6 +92,8 @@ export interface Server {
   pid: number;
   /** CPU time the server has used so far (ms). */
   cpuMs(): number | undefined;
+  /** CPU time its main thread has used so far (ms). */
+  mainCpuMs(): number | undefined;
   url: string;
   /** Process spawn to the first 200 from /healthz. */
   startupMs: number;
@@ -145,6 +151,7 @@ export async function startServer(options: ServerOptions): Promise<Server> {
     startupMs,
     memory: () => memoryOf(child.pid!),
     cpuMs: () => cpuMsOf(child.pid!),
+    mainCpuMs: () => cpuMsOf(child.pid!, true),
     stop: async (graceMs = 20_000) => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

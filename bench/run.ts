@@ -159,6 +159,8 @@ interface TurnRow {
   result: LoadResult;
   /** The bot's own CPU time (user + system) per answered turn during the measured run, in ms. */
   cpuPerTurnMs?: number;
+  /** The part of it its main thread used. */
+  mainCpuPerTurnMs?: number;
   memory?: Memory;
   startupMs: number;
   errors: { count: number; first?: string };
@@ -196,12 +198,13 @@ async function echoRun(when: string, floor?: Floor): Promise<TurnRow> {
   });
   await load({ scenario: 'echo', url: server.url, durationS: WARMUP_S });
   const paced = await pacedRun(server, 'echo');
-  const cpuBefore = server.cpuMs();
+  const [cpuBefore, mainBefore] = [server.cpuMs(), server.mainCpuMs()];
   const result = await load({ scenario: 'echo', url: server.url, durationS: RUN_S });
   const cpuPerTurnMs = perTurn(cpuBefore, server.cpuMs(), result);
+  const mainCpuPerTurnMs = perTurn(mainBefore, server.mainCpuMs(), result);
   const memory = server.memory();
   await server.stop();
-  return { name, floor, result, cpuPerTurnMs, memory, startupMs: server.startupMs, errors: { count: 0 }, paced };
+  return { name, floor, result, cpuPerTurnMs, mainCpuPerTurnMs, memory, startupMs: server.startupMs, errors: { count: 0 }, paced };
 }
 
 async function turns(): Promise<{ echo: TurnRow; echoRuns: TurnRow[]; ours: TurnRow[]; floors: TurnRow[] }> {
@@ -233,12 +236,13 @@ async function turns(): Promise<{ echo: TurnRow; echoRuns: TurnRow[]; ours: Turn
     // files, not for a backlog of thousands from a run at full speed.
     await new Promise((r) => setTimeout(r, PACED_PAUSE_S * 1000));
     const paced = await pacedRun(bot, s.scenario, pacedIds);
-    const cpuBefore = bot.cpuMs();
+    const [cpuBefore, mainBefore] = [bot.cpuMs(), bot.mainCpuMs()];
     const result = await load({ scenario: s.scenario, url: bot.url, durationS: RUN_S, ticketIds: runIds });
     const cpuPerTurnMs = perTurn(cpuBefore, bot.cpuMs(), result);
+    const mainCpuPerTurnMs = perTurn(mainBefore, bot.mainCpuMs(), result);
     const memory = bot.memory();
     await bot.stop();
-    ours.push({ name: s.name, result, cpuPerTurnMs, memory, startupMs: bot.startupMs, errors: botErrors(name), paced });
+    ours.push({ name: s.name, result, cpuPerTurnMs, mainCpuPerTurnMs, memory, startupMs: bot.startupMs, errors: botErrors(name), paced });
   }
   // The floors (FLOORS). BENCH_SCENARIOS names them floor-send, floor-both.
   const floors: TurnRow[] = [];
@@ -264,6 +268,10 @@ async function turns(): Promise<{ echo: TurnRow; echoRuns: TurnRow[]; ours: Turn
     },
     cpuPerTurnMs:
       before.cpuPerTurnMs !== undefined && after.cpuPerTurnMs !== undefined ? mean(before.cpuPerTurnMs, after.cpuPerTurnMs) : undefined,
+    mainCpuPerTurnMs:
+      before.mainCpuPerTurnMs !== undefined && after.mainCpuPerTurnMs !== undefined
+        ? mean(before.mainCpuPerTurnMs, after.mainCpuPerTurnMs)
+        : undefined,
     memory: after.memory,
     startupMs: before.startupMs,
     errors: { count: 0 },
@@ -685,7 +693,9 @@ function report(parts: {
       'The ratios use the mean of two echo runs, one before and one after ours. Bot CPU per turn is the bot process\'s user + system time ' +
       '(/proc/<pid>/stat) over the measured run divided by the turns it answered, so it includes what the bot does ' +
       'beside the turns (outbox deliveries, writing document files): it depends far less on what else the machine runs ' +
-      'than turns per second do.',
+      'than turns per second do. "Of which main thread" is the event loop\'s own share (/proc/<pid>/task/<pid>/stat); ' +
+      'the rest is V8\'s helper thread (concurrent marking, its part of each scavenge), libuv\'s pool (journal appends, ' +
+      'fsyncs) and the file writer thread.',
     '',
   );
   out.push(
@@ -699,12 +709,12 @@ function report(parts: {
     '',
   );
   out.push(
-    '| Scenario | Turns/s | p50 ms | p99 ms | max ms | Throughput ours/echo | p99 ours/echo | Bot CPU ms per turn | CPU per turn ours/echo | RSS after run |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| Scenario | Turns/s | p50 ms | p99 ms | max ms | Throughput ours/echo | p99 ours/echo | Bot CPU ms per turn | CPU per turn ours/echo | of which main thread, ms | RSS after run |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   );
   const cpuRatio = (r: TurnRow) => f2((r.cpuPerTurnMs ?? NaN) / (echo?.cpuPerTurnMs ?? NaN));
   const row = (r: TurnRow, isEcho: boolean) =>
-    `| ${r.name}${loadCell(r.result)} | ${f0(r.result.rps)} | ${f1(r.result.latency.p50)} | ${f1(r.result.latency.p99)} | ${f0(r.result.latency.max)} | ${isEcho ? '1' : f2(r.result.rps / (e?.rps ?? NaN))} | ${isEcho ? '1' : f1(r.result.latency.p99 / (e?.latency.p99 ?? NaN))} | ${f2(r.cpuPerTurnMs ?? NaN)} | ${isEcho ? '1' : cpuRatio(r)} | ${f0(r.memory?.rssMb)} MB (peak ${f0(r.memory?.peakRssMb)}) |`;
+    `| ${r.name}${loadCell(r.result)} | ${f0(r.result.rps)} | ${f1(r.result.latency.p50)} | ${f1(r.result.latency.p99)} | ${f0(r.result.latency.max)} | ${isEcho ? '1' : f2(r.result.rps / (e?.rps ?? NaN))} | ${isEcho ? '1' : f1(r.result.latency.p99 / (e?.latency.p99 ?? NaN))} | ${f2(r.cpuPerTurnMs ?? NaN)} | ${isEcho ? '1' : cpuRatio(r)} | ${f2(r.mainCpuPerTurnMs ?? NaN)} | ${f0(r.memory?.rssMb)} MB (peak ${f0(r.memory?.peakRssMb)}) |`;
   if (echo && e) {
     for (const r of echoRuns)
       out.push(row(r, true).replace(/\| 1 \| 1 \| ([^|]*) \| 1 \|/, `| ${f2(r.result.rps / e.rps)} | ${f2(r.result.latency.p99 / e.latency.p99)} | $1 | ${cpuRatio(r)} |`));
