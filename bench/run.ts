@@ -252,6 +252,7 @@ async function turns(): Promise<{ echo: TurnRow; echoRuns: TurnRow[]; ours: Turn
   // what else the machine does during section 1 weighs less on the ratios (both runs are shown).
   const after = await echoRun('after ours');
   const mean = (a: number, b: number) => (a + b) / 2;
+  const meanOfBoth = (a?: number, b?: number) => (a !== undefined && b !== undefined ? mean(a, b) : undefined);
   const echo: TurnRow = {
     name: 'echo bot: message -> text (mean of both runs)',
     result: {
@@ -266,12 +267,8 @@ async function turns(): Promise<{ echo: TurnRow; echoRuns: TurnRow[]; ours: Turn
       },
       wrongSamples: [...before.result.wrongSamples, ...after.result.wrongSamples],
     },
-    cpuPerTurnMs:
-      before.cpuPerTurnMs !== undefined && after.cpuPerTurnMs !== undefined ? mean(before.cpuPerTurnMs, after.cpuPerTurnMs) : undefined,
-    mainCpuPerTurnMs:
-      before.mainCpuPerTurnMs !== undefined && after.mainCpuPerTurnMs !== undefined
-        ? mean(before.mainCpuPerTurnMs, after.mainCpuPerTurnMs)
-        : undefined,
+    cpuPerTurnMs: meanOfBoth(before.cpuPerTurnMs, after.cpuPerTurnMs),
+    mainCpuPerTurnMs: meanOfBoth(before.mainCpuPerTurnMs, after.mainCpuPerTurnMs),
     memory: after.memory,
     startupMs: before.startupMs,
     errors: { count: 0 },
