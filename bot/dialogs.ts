@@ -12,6 +12,7 @@ import {
   KbNumberText,
   solvedMessage,
 } from '../src/web/incidentRoutes.js';
+import { FILES_DIALOG_PATH, type TicketFiles } from '../src/web/ticketFiles.js';
 import { renderCard } from './cards.js';
 
 // The incident form as a Teams dialog (task module). task/fetch opens web/incidentDialog.html on
@@ -139,6 +140,53 @@ export class IncidentDialogs {
       task: {
         type: 'continue',
         value: { url, fallbackUrl: url, title: DIALOG_TITLE, height: 'large', width: 'large' },
+      },
+    };
+  }
+}
+
+/** What the desk card's "Attachments" button sends (src/desk/deskViews.ts filesAction). */
+const FilesFetchData = z.object({ dialog: z.literal('attachments'), ticketId: z.string().min(1).max(32) }).loose();
+
+/** Whether a task/fetch is for the attachments dialog rather than the incident form. */
+export function isFilesFetch(request: TaskModuleRequest): boolean {
+  return (request.data as { dialog?: unknown } | undefined)?.dialog === 'attachments';
+}
+
+/**
+ * A ticket's attachments as a Teams dialog: task/fetch from the desk card's button checks that the
+ * user may see the ticket and opens src/web/ticketFiles.ts's page with a session for it.
+ */
+export class TicketFilesDialog {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly deps: {
+      files: Pick<TicketFiles, 'open'>;
+      publicBaseUrl: () => string | undefined;
+      logger: Logger;
+    },
+  ) {
+    this.log = deps.logger.child({ module: 'bot.ticketFiles' });
+  }
+
+  async fetch(user: UserContext | undefined, conversation: ConversationContext, request: TaskModuleRequest): Promise<TaskModuleResponse> {
+    const data = FilesFetchData.safeParse(request.data ?? {});
+    if (!data.success) return message('That button names no ticket. Type “status <ticket>” to see one.');
+    if (!user) return message("Teams didn't tell me who you are, so I can't show the attachments.");
+    const base = this.deps.publicBaseUrl();
+    if (!base) {
+      this.log.error('PUBLIC_BASE_URL is not set: the attachments dialog cannot open');
+      return message('Attachments cannot be shown on this server yet: PUBLIC_BASE_URL is not set.');
+    }
+    const opened = await this.deps.files.open(user, conversation, data.data.ticketId);
+    if (!opened.ok) return message(opened.message);
+    const url = `${base.replace(/\/+$/, '')}${FILES_DIALOG_PATH}?session=${encodeURIComponent(opened.session)}`;
+    const count = opened.ticket.attachments?.length ?? 0;
+    return {
+      task: {
+        type: 'continue',
+        value: { url, fallbackUrl: url, title: `${opened.ticket.id}: ${count === 1 ? '1 attachment' : `${count} attachments`}`, height: 'large', width: 'large' },
       },
     };
   }

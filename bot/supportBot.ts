@@ -30,7 +30,7 @@ import { IncidentsAction, type IncidentList } from '../src/incidents/incidentLis
 import type { IssueSearch } from '../src/search/issueSearch.js';
 import { searchView } from '../src/search/searchViews.js';
 import { fixedCard, renderCard, renderCardJson } from './cards.js';
-import { type IncidentDialogs, incidentFormOpenView } from './dialogs.js';
+import { type IncidentDialogs, incidentFormOpenView, isFilesFetch, type TicketFilesDialog } from './dialogs.js';
 import { isInsertedCard, searchKnownIssues } from './messageExtension.js';
 import { fileFetcher, incomingFiles } from './incomingFiles.js';
 import type { ConnectorClient } from './adapter.js';
@@ -47,6 +47,8 @@ export interface BotDeps {
   newIncident: IncidentService;
   /** The incident form as a Teams dialog (task/fetch, task/submit). */
   dialogs: IncidentDialogs;
+  /** A ticket's attachments as a Teams dialog (the desk card's "Attachments" button). */
+  ticketFiles?: TicketFilesDialog;
   logger: Logger;
 }
 
@@ -186,8 +188,13 @@ export class SupportBot extends TeamsActivityHandler {
     await context.sendActivity(MessageFactory.attachment(renderCard(view)));
   }
 
-  /** Opens the incident dialog (Action.Submit with msteams task/fetch); the profile prefills the contact. */
+  /**
+   * Opens a dialog (Action.Submit with msteams task/fetch): a ticket's attachments, or the incident
+   * form, whose contact the profile prefills.
+   */
   protected override async handleTeamsTaskModuleFetch(context: TurnContext, request: TaskModuleRequest): Promise<TaskModuleResponse> {
+    if (isFilesFetch(request) && this.deps.ticketFiles)
+      return this.deps.ticketFiles.fetch(await userOf(context, false, this.log), conversationOf(context.activity), request);
     return this.deps.dialogs.fetch(await userOf(context, true, this.log), conversationOf(context.activity), request);
   }
 

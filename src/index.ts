@@ -4,7 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { pathToFileURL } from 'node:url';
 import { activityHandler, createAdapter } from '../bot/adapter.js';
-import { IncidentDialogs } from '../bot/dialogs.js';
+import { IncidentDialogs, TicketFilesDialog } from '../bot/dialogs.js';
 import { SupportBot } from '../bot/supportBot.js';
 import { TeamsNotifier } from '../bot/teamsNotifier.js';
 import { AttachmentFiles } from './attachments/attachmentFiles.js';
@@ -35,6 +35,7 @@ import { incidentRoutes } from './web/incidentRoutes.js';
 import { searchRoutes } from './web/searchRoutes.js';
 import { countSolved } from './web/solvedCounter.js';
 import { tabRoutes } from './web/tabRoutes.js';
+import { TicketFiles } from './web/ticketFiles.js';
 import { webUserResolver } from './web/webUser.js';
 import { webRoutes } from './web/webRoutes.js';
 
@@ -96,6 +97,7 @@ export async function main(options: MainOptions = {}): Promise<Running> {
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
 
   const desk = new DeskService({ store, directory, clock, logger: logger.child({ module: 'desk' }) });
+  const attachmentFiles = new AttachmentFiles(path.join(config.DATA_DIR, 'attachments'));
   const plans = new PlanService({ store, directory, clock, logger: logger.child({ module: 'plans' }) });
   const incidentService = new IncidentService({
     store,
@@ -104,7 +106,7 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     logger: logger.child({ module: 'incident' }),
     plans,
     search,
-    files: new AttachmentFiles(path.join(config.DATA_DIR, 'attachments')),
+    files: attachmentFiles,
     newTicket: { ops: (t) => desk.newTicketOps(t), created: (t, written) => desk.ticketCreated(t, written) },
   });
   const outage = new OutageService({
@@ -134,13 +136,14 @@ export async function main(options: MainOptions = {}): Promise<Running> {
   const dialogSessions = new DialogSessions({ store, clock, logger });
   const solved = (user: UserContext, kbNumber: string, formKey: string) =>
     countSolved({ store, search, clock }, user, kbNumber, formKey);
-  let ownUrl: string | undefined; // known once listening; the dialog's default host in local mode
+  let ownUrl: string | undefined; // known once listening; the dialogs' default host in local mode
+  const publicBaseUrl = () => config.PUBLIC_BASE_URL ?? (config.localMode ? ownUrl : undefined);
   const dialogs = new IncidentDialogs({
     incidents: incidentService,
     countSolved: solved,
     sessions: dialogSessions,
     draftValues: (user, draftId) => incidentDraftValues(store, user, draftId),
-    publicBaseUrl: () => config.PUBLIC_BASE_URL ?? (config.localMode ? ownUrl : undefined),
+    publicBaseUrl,
     logger,
   });
   // The web pages' users: the demo user in local mode, else the user of a Teams SSO token.
@@ -160,7 +163,25 @@ export async function main(options: MainOptions = {}): Promise<Running> {
           }),
         }),
   });
-  const bot = new SupportBot({ outage, desk, conversations, plans, search, incidents, newIncident: incidentService, dialogs, logger });
+  // A ticket's attachments (the desk card's button): a dialog on this server, for those who may see the ticket.
+  const ticketFiles = new TicketFiles({ store, files: attachmentFiles, sessions: dialogSessions, canSee: (u, t) => desk.canSee(u, t), logger });
+  const ticketFilesDialog = new TicketFilesDialog({
+    files: ticketFiles,
+    publicBaseUrl,
+    logger,
+  });
+  const bot = new SupportBot({
+    outage,
+    desk,
+    conversations,
+    plans,
+    search,
+    incidents,
+    newIncident: incidentService,
+    dialogs,
+    ticketFiles: ticketFilesDialog,
+    logger,
+  });
   const outbox = new Outbox({
     store,
     clock,
@@ -206,6 +227,7 @@ export async function main(options: MainOptions = {}): Promise<Running> {
         logger,
       }),
       tabRoutes({ incidents, store, directory, clock, users: webUsers, botId: config.MicrosoftAppId || undefined, logger }),
+      ticketFiles.routes(),
     ],
   });
 

@@ -263,7 +263,8 @@ export class DeskService {
     return ticketListView(tickets, this.deps.clock.now(), mine.length > 20 ? `The 20 newest of ${mine.length}.` : '');
   }
 
-  private canSee(user: UserContext, t: Ticket): boolean {
+  /** The desk; else, in the ticket's tenant, its reporter and its project's members. */
+  canSee(user: UserContext, t: Ticket): boolean {
     if (this.isDeskMember(user)) return true;
     if (t.tenantId !== user.tenantId.toLowerCase()) return false;
     if (t.reporter.aadObjectId === user.aadObjectId.toLowerCase()) return true;

@@ -109,9 +109,23 @@ export function deskCardView(
       canReopen: t.status === 'resolved',
       transferChoices: transferChoices(t, directory),
       canTransfer: t.status !== 'resolved',
+      ...filesButton(t), // three fields: spread once, as they are also the status card's
       errors: deskErrors(extras.errors),
       notice: extras.notice ?? '',
     },
+  };
+}
+
+/**
+ * The "Attachments (n)" button of the desk and status cards: a Teams task/fetch that opens the
+ * ticket's files in a dialog (bot/dialogs.ts TicketFilesDialog, src/web/ticketFiles.ts).
+ */
+function filesButton(t: Ticket) {
+  const n = t.attachments?.length ?? 0;
+  return {
+    hasAttachments: n > 0,
+    attachmentsTitle: n > 0 ? `Attachments (${n})` : '',
+    filesAction: { msteams: { type: 'task/fetch' }, dialog: 'attachments', ticketId: t.id },
   };
 }
 
@@ -147,6 +161,7 @@ export function statusView(t: Ticket, directory: Directory, now: Date): View {
       facts: facts(t, directory),
       resolution: t.resolution ?? '',
       timeline: timelineRows(t, 50),
+      ...filesButton(t),
     },
   };
 }

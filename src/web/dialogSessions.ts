@@ -27,6 +27,11 @@ export interface DialogSession {
   errors?: Record<string, string>;
   /** The refused form's idempotency key: the corrected form is the same submission. */
   idempotencyKey?: string;
+  /**
+   * Set for a ticket's attachments dialog (src/web/ticketFiles.ts): the one ticket whose files the
+   * session may show. The incident form does not take such a session.
+   */
+  ticketId?: string;
   createdAt: string;
   expiresAt: string;
 }
@@ -59,7 +64,7 @@ export class DialogSessions {
   async create(
     user: UserContext,
     conversation: ConversationContext,
-    draft: Pick<DialogSession, 'values' | 'errors' | 'idempotencyKey'> = {},
+    draft: Pick<DialogSession, 'values' | 'errors' | 'idempotencyKey' | 'ticketId'> = {},
   ): Promise<string> {
     const now = this.deps.clock.now();
     const id = randomBytes(18).toString('base64url');
@@ -70,6 +75,7 @@ export class DialogSessions {
       ...(draft.values ? { values: boundValues(draft.values) } : {}),
       ...(draft.errors ? { errors: draft.errors } : {}),
       ...(draft.idempotencyKey ? { idempotencyKey: draft.idempotencyKey } : {}),
+      ...(draft.ticketId ? { ticketId: draft.ticketId } : {}),
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + this.ttlMs).toISOString(),
     };

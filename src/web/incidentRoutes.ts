@@ -59,7 +59,8 @@ export function incidentRoutes(deps: IncidentRoutesDeps): (server: restify.Serve
       let draft: Pick<DialogSession, 'values' | 'errors' | 'idempotencyKey'> = {};
       if (session !== null) {
         const found = await deps.sessions.get(session);
-        if (!found) {
+        // A session for a ticket's attachments (ticketFiles.ts) opens nothing else.
+        if (!found || found.ticketId) {
           res.send(401, {
             error: 'session_expired',
             message: 'This form has expired. Close it and open it again from the bot.',
