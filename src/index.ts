@@ -226,7 +226,7 @@ export async function main(options: MainOptions = {}): Promise<Running> {
         users: webUsers,
         logger,
       }),
-      tabRoutes({ incidents, store, directory, clock, users: webUsers, botId: config.MicrosoftAppId || undefined, logger }),
+      tabRoutes({ incidents, store, directory, clock, users: webUsers, botId: config.MicrosoftAppId || undefined, files: ticketFiles, logger }),
       ticketFiles.routes(),
     ],
   });

@@ -39,6 +39,8 @@ interface Detail extends Row {
   errorMessage?: string;
   resolution?: string;
   timeline: { at: string; when: string; who: string; type: string; text: string }[];
+  /** The files sent with it; the links hold a session for them (src/web/ticketFiles.ts). */
+  files: { name: string; about: string; opensInPlace: boolean; image: boolean; url: string; downloadUrl: string }[];
 }
 interface ErrorAnswer {
   error?: string;
@@ -211,6 +213,8 @@ async function showDetail(id: string): Promise<void> {
   byId('detail-details').textContent = t.details;
   byId('detail-error').textContent = t.errorMessage ?? '';
   show(byId('detail-error-block'), !!t.errorMessage);
+  byId('detail-files').replaceChildren(...(t.files ?? []).map(fileItem));
+  show(byId('detail-files-block'), !!t.files?.length);
   byId('detail-resolution').textContent = t.resolution ?? '';
   show(byId('detail-resolution-block'), !!t.resolution);
   byId('timeline').replaceChildren(
@@ -226,6 +230,20 @@ async function showDetail(id: string): Promise<void> {
   );
   show(byId('detail-view'), true);
   byId('detail-view').focus();
+}
+
+/** One attached file: its name, what it is, Open (images, text) and Download, and an image's preview. */
+function fileItem(f: Detail['files'][number]): HTMLElement {
+  // The API's links are relative to the server's root; the page is one level down (/tab/incidents).
+  const at = (url: string) => `..${url}`;
+  const open = f.opensInPlace ? [h('a', { href: at(f.url), target: '_blank', rel: 'noopener' }, 'Open'), ' · '] : [];
+  return h(
+    'li',
+    { class: 'file' },
+    h('p', { class: 'file-name' }, f.name),
+    h('p', { class: 'quiet' }, `${f.about} · `, ...open, h('a', { href: at(f.downloadUrl), download: f.name }, 'Download')),
+    ...(f.image ? [h('a', { href: at(f.url), target: '_blank', rel: 'noopener' }, h('img', { class: 'file-preview', src: at(f.url), alt: f.name }))] : []),
+  );
 }
 
 // ---- the buttons -----------------------------------------------------------------------------

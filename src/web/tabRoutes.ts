@@ -8,14 +8,16 @@ import type { Store } from '../store/store.js';
 import { type Clock, isTimeZone } from '../time.js';
 import { guarded } from './httpErrors.js';
 import { botLinks, canSeeInTab, TAB_LIST_LIMIT, tabAccepts, tabDetail, tabRow } from './tabTickets.js';
-import { DEMO_USER_HEADER, type ResolveWebUser } from './webUser.js';
+import type { TicketFiles } from './ticketFiles.js';
+import { DEMO_USER_HEADER, type ResolveWebUser, TAB_CONVERSATION } from './webUser.js';
 
 // The Incidents tab's data API (the page is web/incidentsTab.html, served at /tab/incidents):
 // - GET /api/tab/tickets[?tz=<IANA zone>]: the user's incidents and open outages, and for project
 //   owners and organisation admins their projects' (current organisation), newest first, each with
 //   its SLA state; plus the deep links of the tab's buttons.
-// - GET /api/tab/tickets/:id[?tz=]: one ticket with its timeline; 404 for a ticket the user may not
-//   see, whether or not it exists.
+// - GET /api/tab/tickets/:id[?tz=]: one ticket with its timeline and its files' links (each detail
+//   opens a session for them, src/web/ticketFiles.ts); 404 for a ticket the user may not see,
+//   whether or not it exists.
 // The user: a Teams SSO token's with an app id, the demo user in local mode (webUser.ts); 401 for a
 // missing or bad token, 503 when the signing keys cannot be fetched. Never another tenant's tickets.
 
@@ -27,6 +29,8 @@ export interface TabRoutesDeps {
   users: ResolveWebUser;
   /** The bot's id (MicrosoftAppId): the buttons' deep links open the chat with it. */
   botId?: string;
+  /** A ticket's files (the detail's links). */
+  files?: Pick<TicketFiles, 'links'>;
   logger: Logger;
 }
 
@@ -73,7 +77,8 @@ export function tabRoutes(deps: TabRoutesDeps): (server: restify.Server) => void
         return;
       }
       const t = stored.value;
-      res.send(200, { ticket: tabDetail(t, user, deps.clock.now(), zoneOf(req, user.timeZone) ?? t.timeZone) });
+      const files = t.attachments?.length && deps.files ? await deps.files.links(user, TAB_CONVERSATION, t.id) : [];
+      res.send(200, { ticket: { ...tabDetail(t, user, deps.clock.now(), zoneOf(req, user.timeZone) ?? t.timeZone), files } });
     }));
   };
 }

@@ -38,6 +38,33 @@ export interface TicketFilesDeps {
 
 export type OpenedFiles = { ok: true; session: string; ticket: Ticket } | { ok: false; message: string };
 
+/** One file as a page shows it: its links carry a session for the viewer and the ticket. */
+export interface FileLink {
+  name: string;
+  /** "PNG image, 190 KB". */
+  about: string;
+  /** Shown in place (images, text); else only downloaded. */
+  opensInPlace: boolean;
+  image: boolean;
+  url: string;
+  downloadUrl: string;
+}
+
+/** The links of a ticket's files under a session (relative to the server's root). */
+export function fileLinks(sessionId: string, attachments: readonly TicketAttachment[]): FileLink[] {
+  return attachments.map((a) => {
+    const url = `${FILE_PATH}?session=${encodeURIComponent(sessionId)}&id=${encodeURIComponent(a.id)}`;
+    return {
+      name: a.name,
+      about: `${typeLabel(a.contentType)}, ${formatSize(a.size)}`,
+      opensInPlace: opensInPlace(a.contentType),
+      image: a.contentType.startsWith('image/'),
+      url,
+      downloadUrl: `${url}&download=1`,
+    };
+  });
+}
+
 export class TicketFiles {
   private readonly log: Logger;
 
@@ -52,6 +79,12 @@ export class TicketFiles {
     if (!ticket) return { ok: false, message: `I can't find ${id.slice(0, 20)} among the tickets you can see.` };
     if (!ticket.attachments?.length) return { ok: false, message: `${ticket.id} has no attachments.` };
     return { ok: true, session: await this.deps.sessions.create(user, conversation, { ticketId: ticket.id }), ticket };
+  }
+
+  /** The ticket's files as links for this user (none when it has none or they may not see it). */
+  async links(user: UserContext, conversation: ConversationContext, ticketId: string): Promise<FileLink[]> {
+    const opened = await this.open(user, conversation, ticketId);
+    return opened.ok ? fileLinks(opened.session, opened.ticket.attachments ?? []) : [];
   }
 
   routes(): (server: restify.Server) => void {
@@ -131,18 +164,18 @@ function typeLabel(contentType: string): string {
   return ATTACHMENT_TYPES.find((t) => t.contentType === contentType)?.label ?? 'file';
 }
 
-function fileRow(a: TicketAttachment, sessionId: string): string {
-  const href = (download: boolean) =>
-    escapeHtml(`${FILE_PATH}?session=${encodeURIComponent(sessionId)}&id=${encodeURIComponent(a.id)}${download ? '&download=1' : ''}`);
-  const name = escapeHtml(a.name);
-  const preview = a.contentType.startsWith('image/')
-    ? `<a href="${href(false)}" target="_blank" rel="noopener"><img class="file-preview" src="${href(false)}" alt="${name}" /></a>`
+function fileRow(f: FileLink): string {
+  const name = escapeHtml(f.name);
+  // Relative, as the other pages' links are (the page is /dialogs/attachments): a server behind a
+  // path prefix still works.
+  const [url, downloadUrl] = [escapeHtml(`..${f.url}`), escapeHtml(`..${f.downloadUrl}`)];
+  const preview = f.image
+    ? `<a href="${url}" target="_blank" rel="noopener"><img class="file-preview" src="${url}" alt="${name}" /></a>`
     : '';
-  const open = opensInPlace(a.contentType) ? `<a href="${href(false)}" target="_blank" rel="noopener">Open</a> · ` : '';
+  const open = f.opensInPlace ? `<a href="${url}" target="_blank" rel="noopener">Open</a> · ` : '';
   return (
     `<li class="file"><p class="file-name">${name}</p>` +
-    `<p class="quiet">${escapeHtml(typeLabel(a.contentType))}, ${escapeHtml(formatSize(a.size))} · ${open}` +
-    `<a href="${href(true)}" download="${name}">Download</a></p>${preview}</li>`
+    `<p class="quiet">${escapeHtml(f.about)} · ${open}<a href="${downloadUrl}" download="${name}">Download</a></p>${preview}</li>`
   );
 }
 
@@ -151,7 +184,7 @@ function listPage(t: Ticket, sessionId: string): string {
   return page(
     `${t.id} attachments`,
     `<p class="quiet">${escapeHtml(`${t.id}: ${t.title}`)} · ${files.length === 1 ? '1 file' : `${files.length} files`} sent by ${escapeHtml(t.reporter.name)}</p>` +
-      `<ul class="files">${files.map((a) => fileRow(a, sessionId)).join('')}</ul>`,
+      `<ul class="files">${fileLinks(sessionId, files).map(fileRow).join('')}</ul>`,
   );
 }
 
@@ -167,7 +200,7 @@ function page(title: string, body: string): string {
   return (
     '<!doctype html><html lang="en" data-theme="default"><head><meta charset="utf-8" />' +
     '<meta name="viewport" content="width=device-width, initial-scale=1" />' +
-    `<title>${escapeHtml(title)}</title><link rel="icon" href="data:," /><link rel="stylesheet" href="/web/style.css" />` +
+    `<title>${escapeHtml(title)}</title><link rel="icon" href="data:," /><link rel="stylesheet" href="../web/style.css" />` +
     `</head><body><main class="page"><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`
   );
 }

@@ -17,6 +17,9 @@ export const DEMO_USER_HEADER = 'x-demo-user';
 /** Where updates on an incident filed from the page outside Teams go: no Teams conversation. */
 export const WEB_CONVERSATION: ConversationContext = { id: 'web:incident-dialog', kind: 'personal' };
 
+/** The Incidents tab's sessions for a ticket's files (src/web/ticketFiles.ts) name this conversation. */
+export const TAB_CONVERSATION: ConversationContext = { id: 'web:incidents-tab', kind: 'personal' };
+
 export const NOT_LOCAL_MESSAGE =
   'This page works on its own only in local mode. Open it from the app in Teams (for the incident ' +
   'form, type “incident form” in the chat with the bot), which signs you in.';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { projectRoot } from '../../src/config.js';
@@ -20,7 +20,8 @@ import {
   startBot,
   startConnector,
 } from '../helpers/botHarness.js';
-import { PEOPLE, putTicketsAt } from './tabFixtures.js';
+import { SAMPLE } from '../attachments/fileServer.js';
+import { PEOPLE, putTicketsAt, putTicketWithFiles } from './tabFixtures.js';
 
 // The Incidents tab in headless Chromium. Outside Teams (a plain browser tab): in local mode it
 // explains how to open it in Teams and shows the demo user's tickets, one of them an outage
@@ -171,6 +172,23 @@ describe('@browser Incidents tab', function () {
       await page.locator('#load-error').waitFor();
       expect(await page.locator('#load-error').textContent()).to.include('There is no ticket INC-999999');
       expect(await page.locator('#tickets .ticket').count()).to.equal(5);
+    });
+
+    it("shows a ticket's attachments: the image's preview from the server, each file to open or download", async () => {
+      await putTicketWithFiles(bot, 100009, [
+        { name: 'posting error.png', contentType: 'image/png', bytes: readFileSync(path.join(projectRoot, 'manifest', 'color.png')) },
+        { name: 'report.pdf', contentType: 'application/pdf', bytes: SAMPLE.pdf },
+      ], PEOPLE.alex);
+      await page.goto(`${bot.url}/tab/incidents#/INC-100009`);
+      await page.locator('#detail-files-block').waitFor();
+      const items = await page.locator('#detail-files .file').allInnerTexts();
+      expect(items[0]).to.match(/posting error\.png\s+PNG image, [\d.]+ KB · Open · Download/);
+      expect(items[1]).to.match(/report\.pdf\s+PDF document, 18 bytes · Download/);
+      const preview = page.locator('#detail-files img.file-preview');
+      expect(await preview.evaluate((img: { decode(): Promise<void>; naturalWidth: number }) => img.decode().then(() => img.naturalWidth))).to.equal(192);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download' }).nth(1).click()]);
+      expect(download.suggestedFilename()).to.equal('report.pdf');
+      await page.screenshot({ path: path.join(RESULTS, 'tab-files.png'), fullPage: true });
     });
   });
 

@@ -5,7 +5,8 @@ import { APP_ID, closedPortUrl, HOST, jwt, KID, type OpenIdServer, rsa, ssoClaim
 import { type BotUnderTest, removeDir, startBot } from '../helpers/botHarness.js';
 import { TENANT } from '../helpers/fixtures.js';
 import { call } from './dialogFixtures.js';
-import { FABRIKAM_TENANT, NOW, PEOPLE, putTickets, type TabTicketSpec } from './tabFixtures.js';
+import { SAMPLE } from '../attachments/fileServer.js';
+import { FABRIKAM_TENANT, NOW, PEOPLE, putTickets, putTicketWithFiles, type TabTicketSpec } from './tabFixtures.js';
 
 // The Incidents tab's page and data API over real HTTP: the bot as in production (src/index.ts) on
 // port 0, in local mode (the demo user) and with an app id (Teams SSO tokens checked against a
@@ -118,6 +119,30 @@ describe('Incidents tab over HTTP', function () {
         ['Sat, Nov 21, 2026, 4:40 AM EST', 'Patti Fernandez', 'The batch server was restarted.'],
         ['Sat, Nov 21, 2026, 4:55 AM EST', 'Patti Fernandez', 'Resolved: the jobs run again.'],
       ]);
+    });
+
+    it("links the ticket's files, each link working for this user and this ticket only", async () => {
+      await putTicketWithFiles(bot, 12, [
+        { name: 'posting error.png', contentType: 'image/png', bytes: SAMPLE.png },
+        { name: 'report.pdf', contentType: 'application/pdf', bytes: SAMPLE.pdf },
+      ], PEOPLE.alex);
+      const res = await call(`${bot.url}/api/tab/tickets/INC-000012`);
+      expect(res.status).to.equal(200);
+      const files = res.body.ticket.files as any[];
+      expect(files.map((f) => [f.name, f.about, f.opensInPlace, f.image])).to.deep.equal([
+        ['posting error.png', 'PNG image, 72 bytes', true, true],
+        ['report.pdf', 'PDF document, 18 bytes', false, false],
+      ]);
+      expect(files[0].url).to.match(/^\/dialogs\/attachments\/file\?session=[\w-]+&id=draft-12%3Apng$/);
+      expect(files[0].downloadUrl).to.equal(`${files[0].url}&download=1`);
+      const png = await fetch(`${bot.url}${files[0].url}`);
+      expect(png.status).to.equal(200);
+      expect(Buffer.from(await png.arrayBuffer()).equals(SAMPLE.png)).to.equal(true);
+      // The session is for INC-000012 only
+      const session = new URL(files[0].url, bot.url).searchParams.get('session');
+      expect((await call(`${bot.url}/dialogs/attachments/file?session=${session}&id=draft-7%3Apng`)).status).to.equal(404);
+      // A ticket without files has none
+      expect((await call(`${bot.url}/api/tab/tickets/INC-000004`)).body.ticket.files).to.deep.equal([]);
     });
 
     it('answers 404 for a ticket the user may not see, whether or not it exists', async () => {

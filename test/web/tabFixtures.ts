@@ -1,6 +1,10 @@
+import path from 'node:path';
+import { AttachmentFiles } from '../../src/attachments/attachmentFiles.js';
 import type { Ticket, TimelineEntry } from '../../src/domain/ticket.js';
 import { COLLECTIONS } from '../../src/services/collections.js';
+import { type AttachmentDoc, INCIDENT_COLLECTIONS } from '../../src/services/incidentService.js';
 import type { Store } from '../../src/store/store.js';
+import type { BotUnderTest } from '../helpers/botHarness.js';
 import { TENANT } from '../helpers/fixtures.js';
 
 // Tickets for the Incidents tab's tests, written straight into the store so that these tests do
@@ -103,3 +107,42 @@ export function putTicketsAt(store: Store, now: string, specs: TabTicketSpec[]):
   const tickets = specs.map((s) => tabTicket(s, now));
   return store.write(tickets.map((t) => ({ op: 'put' as const, collection: COLLECTIONS.tickets, id: t.id, value: t })));
 }
+
+export interface TestFile {
+  name: string;
+  contentType: string;
+  bytes: Buffer;
+}
+
+/**
+ * An incident INC-<seq> in contoso-fo (Megan's unless `reporter`), its files on disk with their
+ * metadata, as the incident flow writes them (src/services/incidentService.ts addFile).
+ */
+export async function putTicketWithFiles(bot: BotUnderTest, seq: number, files: TestFile[], reporter: { aadObjectId: string; name: string } = PEOPLE.megan): Promise<void> {
+  const draftId = `draft-${seq}`;
+  const store = new AttachmentFiles(path.join(bot.dataDir, 'attachments'));
+  const attachments: NonNullable<Ticket['attachments']> = [];
+  for (const f of files) {
+    const ext = path.extname(f.name).slice(1);
+    const id = `${draftId}:${ext}`;
+    const relative = await store.save(draftId, `${ext}-file.${ext}`, f.bytes);
+    attachments.push({ id, name: f.name, contentType: f.contentType, size: f.bytes.length });
+    const doc: AttachmentDoc = {
+      id,
+      draftId,
+      name: f.name,
+      contentType: f.contentType,
+      size: f.bytes.length,
+      sha256: 'test',
+      path: relative,
+      receivedAt: NOW,
+      by: reporter.aadObjectId,
+      tenantId: TENANT,
+    };
+    await bot.running.store.write([{ op: 'put', collection: INCIDENT_COLLECTIONS.attachments, id, value: doc }]);
+  }
+  const ticket: Ticket = { ...tabTicket({ seq, reporter, minutesAgo: 30 }), ...(attachments.length ? { attachments } : {}) };
+  await bot.running.store.write([{ op: 'put', collection: COLLECTIONS.tickets, id: ticket.id, value: ticket }]);
+}
+
+

@@ -1,6 +1,4 @@
 import { expect } from 'chai';
-import path from 'node:path';
-import { AttachmentFiles } from '../../src/attachments/attachmentFiles.js';
 import type { Ticket } from '../../src/domain/ticket.js';
 import { COLLECTIONS } from '../../src/services/collections.js';
 import { type AttachmentDoc, INCIDENT_COLLECTIONS } from '../../src/services/incidentService.js';
@@ -23,13 +21,13 @@ import {
   type Who,
 } from '../helpers/botHarness.js';
 import { call } from './dialogFixtures.js';
-import { NOW, PEOPLE, tabTicket } from './tabFixtures.js';
+import { NOW, putTicketWithFiles, type TestFile } from './tabFixtures.js';
 
 // A ticket's attachments for those who may see the ticket, over real HTTP: the desk card's button
 // (task/fetch) opens a dialog on the bot's own host, whose session lets the page list the files
 // and send each one. The Agents Playground has no dialogs, so this is the level it is tested at.
 
-const FILES = [
+const FILES: TestFile[] = [
   { name: 'posting <error>.png', contentType: 'image/png', bytes: SAMPLE.png },
   { name: 'trace résumé.log', contentType: 'text/plain', bytes: SAMPLE.log },
   { name: 'report.pdf', contentType: 'application/pdf', bytes: SAMPLE.pdf },
@@ -87,7 +85,7 @@ describe('a ticket’s attachments dialog (task/fetch, the page, the files)', ()
     expect(page.text).to.include('posting &lt;error&gt;.png');
     expect(page.text).not.to.include('<error>');
     expect(page.text).to.include('PNG image, 72 bytes');
-    expect(page.text).to.match(/<img class="file-preview" src="\/dialogs\/attachments\/file\?session=[^"]+&amp;id=draft-7%3Apng"/);
+    expect(page.text).to.match(/<img class="file-preview" src="\.\.\/dialogs\/attachments\/file\?session=[^"]+&amp;id=draft-7%3Apng"/);
     expect(page.text).not.to.match(/<script/i);
 
     const png = await fetch(fileUrl(url, 'draft-7:png'));
@@ -183,33 +181,3 @@ describe('ticket files helpers', () => {
     expect(fileNameParams("it's (1).log")).to.equal(`filename="it's (1).log"; filename*=UTF-8''it%27s%20%281%29.log`);
   });
 });
-
-/** Megan's incident INC-00000<seq> in contoso-fo, its files on disk with their metadata as the flow writes them. */
-async function putTicketWithFiles(bot: BotUnderTest, seq: number, files: typeof FILES): Promise<void> {
-  const draftId = `draft-${seq}`;
-  const store = new AttachmentFiles(path.join(bot.dataDir, 'attachments'));
-  const attachments: NonNullable<Ticket['attachments']> = [];
-  for (const f of files) {
-    const ext = path.extname(f.name).slice(1);
-    const id = `${draftId}:${ext}`;
-    const relative = await store.save(draftId, `${ext}-file.${ext}`, f.bytes);
-    attachments.push({ id, name: f.name, contentType: f.contentType, size: f.bytes.length });
-    const doc: AttachmentDoc = {
-      id,
-      draftId,
-      name: f.name,
-      contentType: f.contentType,
-      size: f.bytes.length,
-      sha256: 'test',
-      path: relative,
-      receivedAt: NOW,
-      by: PEOPLE.megan.aadObjectId,
-      tenantId: '00000000-0000-0000-0000-0000000000001',
-    };
-    await bot.running.store.write([{ op: 'put', collection: INCIDENT_COLLECTIONS.attachments, id, value: doc }]);
-  }
-  const ticket: Ticket = { ...tabTicket({ seq, reporter: PEOPLE.megan }), ...(attachments.length ? { attachments } : {}) };
-  await bot.running.store.write([{ op: 'put', collection: COLLECTIONS.tickets, id: ticket.id, value: ticket }]);
-}
-
-
