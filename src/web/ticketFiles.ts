@@ -12,10 +12,11 @@ import { CONTENT_SECURITY_POLICY } from './webRoutes.js';
 
 // A ticket's attachments, for the people who may see the ticket: the desk, its reporter and its
 // project's members (DeskService.canSee). Cards have no file links that carry who is asking, so the
-// desk card's "Attachments" button opens a Teams dialog (task/fetch, authenticated by the Bot
-// Framework) on a page of this server, and the dialog session in its URL is the page's credential:
-// unguessable, an hour long, for that user and that one ticket. Every request checks again that
-// the session's user may still see the ticket.
+// desk and status cards' "Attachments" button opens a Teams dialog (task/fetch, authenticated by the
+// Bot Framework) on a page of this server, and the dialog session in its URL is the page's
+// credential: unguessable, an hour long, for that user and that one ticket. The Incidents tab (SSO)
+// gets links under such a session with each ticket's page (links()). Every request checks again
+// that the session's user may still see the ticket.
 //
 //   GET /dialogs/attachments?session=<id>                  the list, images shown
 //   GET /dialogs/attachments/file?session=<id>&id=<att>[&download=1]   one file's bytes
@@ -191,7 +192,7 @@ function listPage(t: Ticket, sessionId: string): string {
 function notFoundPage(): string {
   return page(
     'Attachments not available',
-    "<p>This link has expired or is not valid, or the ticket is no longer one you can see. Close this window and open the attachments again from the ticket's card.</p>",
+    "<p>This link has expired or is not valid, or the ticket is no longer one you can see. Open the attachments again from the ticket's card, or from its page in the Incidents tab.</p>",
   );
 }
 
