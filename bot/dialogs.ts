@@ -135,17 +135,11 @@ export class IncidentDialogs {
   }
 
   private open(base: string, session: string): TaskModuleResponse {
-    const url = `${base.replace(/\/+$/, '')}${DIALOG_PATH}?session=${encodeURIComponent(session)}`;
-    return {
-      task: {
-        type: 'continue',
-        value: { url, fallbackUrl: url, title: DIALOG_TITLE, height: 'large', width: 'large' },
-      },
-    };
+    return openDialog(base, DIALOG_PATH, session, DIALOG_TITLE);
   }
 }
 
-/** What the desk card's "Attachments" button sends (src/desk/deskViews.ts filesAction). */
+/** What the desk and status cards' "Attachments" button sends (src/desk/deskViews.ts filesButton). */
 const FilesFetchData = z.object({ dialog: z.literal('attachments'), ticketId: z.string().min(1).max(32) }).loose();
 
 /** Whether a task/fetch is for the attachments dialog rather than the incident form. */
@@ -181,15 +175,15 @@ export class TicketFilesDialog {
     }
     const opened = await this.deps.files.open(user, conversation, data.data.ticketId);
     if (!opened.ok) return message(opened.message);
-    const url = `${base.replace(/\/+$/, '')}${FILES_DIALOG_PATH}?session=${encodeURIComponent(opened.session)}`;
     const count = opened.ticket.attachments?.length ?? 0;
-    return {
-      task: {
-        type: 'continue',
-        value: { url, fallbackUrl: url, title: `${opened.ticket.id}: ${count === 1 ? '1 attachment' : `${count} attachments`}`, height: 'large', width: 'large' },
-      },
-    };
+    return openDialog(base, FILES_DIALOG_PATH, opened.session, `${opened.ticket.id}: ${count === 1 ? '1 attachment' : `${count} attachments`}`);
   }
+}
+
+/** A dialog on the bot's public host: the page at `path`, its session in the URL. */
+function openDialog(base: string, path: string, session: string, title: string): TaskModuleResponse {
+  const url = `${base.replace(/\/+$/, '')}${path}?session=${encodeURIComponent(session)}`;
+  return { task: { type: 'continue', value: { url, fallbackUrl: url, title, height: 'large', width: 'large' } } };
 }
 
 function message(text: string): TaskModuleResponse {
