@@ -240,32 +240,37 @@ export class PlaygroundPage {
 
   /** Waits until the open conversation shows `text` (anywhere: messages, cards). */
   async waitForText(text: string | RegExp, timeout = 15_000): Promise<void> {
-    await this.pane().getByText(text).first().waitFor({ timeout });
+    await this.showsAfterReopen('waitForText', text, () => this.pane().getByText(text).first().waitFor({ timeout }));
+  }
+
+  /** Waits until the newest card shows `text`, and returns its visible text. */
+  async waitForCard(text: string | RegExp, timeout = 15_000): Promise<string> {
+    await this.showsAfterReopen('waitForCard', text, () => this.card().getByText(text).first().waitFor({ timeout }));
+    return this.card().innerText();
   }
 
   /**
-   * Waits until the newest card shows `text`, and returns its visible text. In a channel, a card
-   * that has not shown by the timeout gets one more wait after the channel is opened again: once in
-   * some nine full runs a posted desk card did not show in a channel opened moments after it was
-   * posted, and passed on every rerun. What the page showed then is kept in test-results/ and named
-   * on stderr, so that a repeat can be looked into; a card that never arrives still fails the test.
+   * Runs `wait`; in a channel, if it times out, opens the channel again and waits once more. Once in
+   * some nine full runs a desk card posted to a channel did not show in a channel opened moments
+   * before, and a bot's reply to a channel post (answered 201, in the Playground's own log) did not
+   * show in its thread; both passed on every rerun. What the page showed is kept in test-results/
+   * and named on stderr, so that a repeat can be looked into; what never arrives still fails.
    */
-  async waitForCard(text: string | RegExp, timeout = 15_000): Promise<string> {
+  private async showsAfterReopen(what: string, text: string | RegExp, wait: () => Promise<void>): Promise<void> {
     try {
-      await this.card().getByText(text).first().waitFor({ timeout });
+      await wait();
     } catch (err) {
       const channel = this.openName;
       if (this.kind !== 'channel' || !channel) throw err;
-      const file = path.join(projectRoot, 'test-results', `late-card-${Date.now()}`);
+      const file = path.join(projectRoot, 'test-results', `late-${what}-${Date.now()}`);
       mkdirSync(path.dirname(file), { recursive: true });
       await this.page.screenshot({ path: `${file}.png` });
       writeFileSync(`${file}.txt`, await this.pane().innerText());
       await this.openConversation(this.config.personalChat.name);
       await this.openConversation(channel);
-      await this.card().getByText(text).first().waitFor({ timeout });
-      process.stderr.write(`waitForCard: ${String(text)} showed only after the channel was opened again (${file}.png)\n`);
+      await wait();
+      process.stderr.write(`${what}: ${String(text)} showed only after the channel was opened again (${file}.png)\n`);
     }
-    return this.card().innerText();
   }
 
   async check(label: string | RegExp, scope: Locator = this.card()): Promise<void> {
