@@ -12,7 +12,7 @@ import {
   KbNumberText,
   solvedMessage,
 } from '../src/web/incidentRoutes.js';
-import { FILES_DIALOG_PATH, type TicketFiles } from '../src/web/ticketFiles.js';
+import { FILES_DIALOG_PATH, isTheme, type TicketFiles } from '../src/web/ticketFiles.js';
 import { renderCard } from './cards.js';
 
 // The incident form as a Teams dialog (task module). task/fetch opens web/incidentDialog.html on
@@ -176,13 +176,17 @@ export class TicketFilesDialog {
     const opened = await this.deps.files.open(user, conversation, data.data.ticketId);
     if (!opened.ok) return message(opened.message);
     const count = opened.ticket.attachments?.length ?? 0;
-    return openDialog(base, FILES_DIALOG_PATH, opened.session, `${opened.ticket.id}: ${count === 1 ? '1 attachment' : `${count} attachments`}`);
+    // The page has no script to ask Teams for its theme: the request says it (context.theme).
+    const theme = (request.context as { theme?: unknown } | undefined)?.theme;
+    const path = `${FILES_DIALOG_PATH}${typeof theme === 'string' && isTheme(theme) ? `?theme=${theme}&` : '?'}`;
+    return openDialog(base, path, opened.session, `${opened.ticket.id}: ${count === 1 ? '1 attachment' : `${count} attachments`}`);
   }
 }
 
-/** A dialog on the bot's public host: the page at `path`, its session in the URL. */
+/** A dialog on the bot's public host: the page at `path` (ending in `?` or `&` if it has a query), its session in the URL. */
 function openDialog(base: string, path: string, session: string, title: string): TaskModuleResponse {
-  const url = `${base.replace(/\/+$/, '')}${path}?session=${encodeURIComponent(session)}`;
+  const query = /[?&]$/.test(path) ? '' : '?';
+  const url = `${base.replace(/\/+$/, '')}${path}${query}session=${encodeURIComponent(session)}`;
   return { task: { type: 'continue', value: { url, fallbackUrl: url, title, height: 'large', width: 'large' } } };
 }
 

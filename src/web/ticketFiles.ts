@@ -92,8 +92,10 @@ export class TicketFiles {
     return (server) => {
       server.get(FILES_DIALOG_PATH, guarded(this.log, async (req, res) => {
         const found = await this.granted(req);
-        if (!found) return sendPage(res, 404, notFoundPage());
-        sendPage(res, 200, listPage(found.ticket, found.sessionId));
+        const theme = query(req).get('theme') ?? '';
+        const shown = isTheme(theme) ? theme : 'default';
+        if (!found) return sendPage(res, 404, notFoundPage(shown));
+        sendPage(res, 200, listPage(found.ticket, found.sessionId, shown));
       }));
 
       server.get(FILE_PATH, guarded(this.log, async (req, res) => {
@@ -108,7 +110,7 @@ export class TicketFiles {
           bytes = await this.deps.files.read(doc.value.path);
         } catch (err) {
           this.log.error({ err, ticketId: found.ticket.id, attachmentId: meta.id }, 'an attachment file is missing');
-          return sendPage(res, 404, page('File not available', '<p>This file cannot be read on the server just now. The support team has been told in the server log.</p>'));
+          return sendPage(res, 404, page('default', 'File not available', "<p>This file cannot be read on the server just now; the server's log has the details.</p>"));
         }
         const download = query(req).get('download') === '1' || !opensInPlace(meta.contentType);
         res.writeHead(200, {
@@ -180,26 +182,33 @@ function fileRow(f: FileLink): string {
   );
 }
 
-function listPage(t: Ticket, sessionId: string): string {
+/** Teams' themes, as style.css keys them (data-theme). */
+const THEMES = ['default', 'dark', 'contrast'] as const;
+export type Theme = (typeof THEMES)[number];
+export const isTheme = (value: string): value is Theme => (THEMES as readonly string[]).includes(value);
+
+function listPage(t: Ticket, sessionId: string, theme: Theme): string {
   const files = t.attachments ?? [];
   return page(
+    theme,
     `${t.id} attachments`,
     `<p class="quiet">${escapeHtml(`${t.id}: ${t.title}`)} · ${files.length === 1 ? '1 file' : `${files.length} files`} sent by ${escapeHtml(t.reporter.name)}</p>` +
       `<ul class="files">${fileLinks(sessionId, files).map(fileRow).join('')}</ul>`,
   );
 }
 
-function notFoundPage(): string {
+function notFoundPage(theme: Theme = 'default'): string {
   return page(
+    theme,
     'Attachments not available',
     "<p>This link has expired or is not valid, or the ticket is no longer one you can see. Open the attachments again from the ticket's card, or from its page in the Incidents tab.</p>",
   );
 }
 
 /** A whole page; `body` is HTML already escaped. The CSP of the other pages: no script at all here. */
-function page(title: string, body: string): string {
+function page(theme: Theme, title: string, body: string): string {
   return (
-    '<!doctype html><html lang="en" data-theme="default"><head><meta charset="utf-8" />' +
+    `<!doctype html><html lang="en" data-theme="${theme}"><head><meta charset="utf-8" />` +
     '<meta name="viewport" content="width=device-width, initial-scale=1" />' +
     `<title>${escapeHtml(title)}</title><link rel="icon" href="data:," /><link rel="stylesheet" href="../web/style.css" />` +
     `</head><body><main class="page"><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`

@@ -53,9 +53,9 @@ describe('a ticket’s attachments dialog (task/fetch, the page, the files)', ()
     removeDir(bot.dataDir);
   });
 
-  function fetchTask(who: Who, conv: Conv, data: unknown) {
+  function fetchTask(who: Who, conv: Conv, data: unknown, theme = 'default') {
     const { text: _text, deliveryMode: _mode, ...activity } = message(connector.url, who, conv, '');
-    return bot.post({ ...activity, type: 'invoke', name: 'task/fetch', value: { data, context: { theme: 'default' } } });
+    return bot.post({ ...activity, type: 'invoke', name: 'task/fetch', value: { data, context: { theme } } });
   }
   const filesButton = (ticketId: string) => ({ msteams: { type: 'task/fetch' }, dialog: 'attachments', ticketId });
 
@@ -108,6 +108,16 @@ describe('a ticket’s attachments dialog (task/fetch, the page, the files)', ()
     expect(pdf.headers.get('content-type')).to.equal('application/pdf');
   });
 
+  it('shows the page in the Teams theme the dialog was opened in', async () => {
+    for (const [theme, shown] of [['dark', 'dark'], ['contrast', 'contrast'], ['default', 'default'], ['"><script>', 'default']]) {
+      const res = await fetchTask(PATTI, deskThread(), filesButton('INC-000007'), theme);
+      const url = new URL(res.body.task.value.url);
+      const page = await call(url.href);
+      expect(page.status, theme).to.equal(200);
+      expect(page.text, theme).to.include(`<html lang="en" data-theme="${shown}">`);
+    }
+  });
+
   it('opens for the reporter, and refuses whoever may not see the ticket, saying so in the dialog', async () => {
     const page = await call((await open(MEGAN, personal())).href);
     expect(page.status).to.equal(200);
@@ -149,6 +159,7 @@ describe('a ticket’s attachments dialog (task/fetch, the page, the files)', ()
     const res = await call(fileUrl(url, 'draft-7:pdf'));
     expect(res.status).to.equal(404);
     expect(res.text).to.include('This file cannot be read on the server just now');
+    expect(res.text).not.to.include(doc.value.path);
   });
 
   it('"status INC-000007" shows the same button to the reporter', async () => {
