@@ -63,7 +63,7 @@ const ACK_WARMUP_AT_EACH_SIZE = 200;
 const SETTLE_S = QUICK ? 3 : 10;
 // Tickets for section 1's acknowledgements, each acknowledged once: a sixth for the warm-up, the
 // paced run's 3,000, and the rest for the measured run, which stops early if they run out (on the
-// fast machine of 2026-11-22 the ours answered 2,400 a second: 24,000 ran out after 7 s and the
+// fast machine of 2026-11-22 our bot answered about 2,400 a second: 24,000 ran out after 7 s and the
 // same tickets came round again, answered as already acknowledged).
 const ACK_POOL = QUICK ? 6_000 : 36_000;
 const SLA_OPEN = 10_000;
