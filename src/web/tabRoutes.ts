@@ -77,7 +77,7 @@ export function tabRoutes(deps: TabRoutesDeps): (server: restify.Server) => void
         return;
       }
       const t = stored.value;
-      const files = t.attachments?.length && deps.files ? await deps.files.links(user, TAB_CONVERSATION, t.id) : [];
+      const files = deps.files ? await deps.files.links(user, TAB_CONVERSATION, t) : [];
       res.send(200, { ticket: { ...tabDetail(t, user, deps.clock.now(), zoneOf(req, user.timeZone) ?? t.timeZone), files } });
     }));
   };

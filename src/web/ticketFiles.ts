@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import { COLLECTIONS } from '../services/collections.js';
 import { type AttachmentDoc, INCIDENT_COLLECTIONS } from '../services/incidentService.js';
 import type { Store } from '../store/store.js';
-import type { DialogSession, DialogSessions } from './dialogSessions.js';
+import type { DialogSessions } from './dialogSessions.js';
 import { guarded } from './httpErrors.js';
 import { CONTENT_SECURITY_POLICY } from './webRoutes.js';
 
@@ -79,13 +79,20 @@ export class TicketFiles {
     const ticket = TICKET_ID.test(id) ? await this.visible(user, id) : undefined;
     if (!ticket) return { ok: false, message: `I can't find ${id.slice(0, 20)} among the tickets you can see.` };
     if (!ticket.attachments?.length) return { ok: false, message: `${ticket.id} has no attachments.` };
-    return { ok: true, session: await this.deps.sessions.create(user, conversation, { ticketId: ticket.id }), ticket };
+    return { ok: true, session: await this.session(user, conversation, ticket), ticket };
   }
 
-  /** The ticket's files as links for this user (none when it has none or they may not see it). */
-  async links(user: UserContext, conversation: ConversationContext, ticketId: string): Promise<FileLink[]> {
-    const opened = await this.open(user, conversation, ticketId);
-    return opened.ok ? fileLinks(opened.session, opened.ticket.attachments ?? []) : [];
+  /**
+   * The files of a ticket the caller has read and found this user may see (the Incidents tab), as
+   * links under a new session; none, and no session, when it has none.
+   */
+  async links(user: UserContext, conversation: ConversationContext, ticket: Ticket): Promise<FileLink[]> {
+    if (!ticket.attachments?.length) return [];
+    return fileLinks(await this.session(user, conversation, ticket), ticket.attachments);
+  }
+
+  private session(user: UserContext, conversation: ConversationContext, ticket: Ticket): Promise<string> {
+    return this.deps.sessions.create(user, conversation, { ticketId: ticket.id });
   }
 
   routes(): (server: restify.Server) => void {
@@ -128,12 +135,12 @@ export class TicketFiles {
   }
 
   /** The request's live session for a ticket, and that ticket if its user may still see it. */
-  private async granted(req: restify.Request): Promise<{ session: DialogSession; sessionId: string; ticket: Ticket } | undefined> {
+  private async granted(req: restify.Request): Promise<{ sessionId: string; ticket: Ticket } | undefined> {
     const sessionId = query(req).get('session') ?? '';
     const session = await this.deps.sessions.get(sessionId);
     if (!session?.ticketId) return undefined;
     const ticket = await this.visible(session.user, session.ticketId);
-    return ticket ? { session, sessionId, ticket } : undefined;
+    return ticket ? { sessionId, ticket } : undefined;
   }
 
   private async visible(user: UserContext, ticketId: string): Promise<Ticket | undefined> {
