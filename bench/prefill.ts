@@ -5,9 +5,10 @@
 // files directly instead of through store.write() takes seconds rather than minutes at 50,000.
 
 import { execFileSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { builtAppIndexes } from './builtIndexes.js';
+import { APP_PACKS } from '../src/services/appIndexes.js';
 import { projectRoot } from '../src/config.js';
 import { applyDeskAction, type DeskAction } from '../src/desk/deskActions.js';
 import { newsView } from '../src/desk/deskViews.js';
@@ -21,6 +22,7 @@ import { newETag } from '../src/store/batchPlan.js';
 import { docFileText } from '../src/store/docFile.js';
 import { FileLayout } from '../src/store/fileLayout.js';
 import { mapLimit } from '../src/store/fsUtil.js';
+import { packGroup } from '../src/store/packFile.js';
 import { serializeSnapshot, specFingerprint, writeSnapshot } from '../src/store/indexSnapshot.js';
 import { IndexTable } from '../src/store/indexTable.js';
 import { DESK_CHANNEL, TENANT } from './activities.js';
@@ -81,22 +83,36 @@ export async function prefill(spec: PrefillSpec): Promise<Prefilled> {
   }
   let documents = 0;
 
+  // Where the store keeps a document: its own file, or in a packed collection its group's pack.
+  const fileOf = (collection: string, id: string) => {
+    const pack = APP_PACKS[collection];
+    return pack ? layout.packFile(collection, packGroup(id, pack.separator)) : layout.docFile(collection, id);
+  };
   const flush = async (docs: Doc[]): Promise<void> => {
     for (const [collection, id] of docs) {
-      const dir = layout.shardDir(collection, id);
+      const dir = path.dirname(fileOf(collection, id));
       if (!madeDirs.has(dir)) {
         await mkdir(dir, { recursive: true });
         madeDirs.add(dir);
       }
     }
-    await mapLimit(docs, 64, async ([collection, id, raw]) => {
+    // A pack's lines are appended together, one pack at a time.
+    const files = new Map<string, string[]>();
+    for (const [collection, id, raw] of docs) {
       const json = JSON.stringify(raw);
       const value: unknown = JSON.parse(json); // as the store keeps it
       const eTag = newETag();
-      // What the store's flusher writes (src/store/docFile.ts): collection and id inside.
-      await writeFile(layout.docFile(collection, id), docFileText({ collection, id, eTag, json }));
+      // What the store's flusher writes (src/store/docFile.ts, packFile.ts): collection and id inside.
+      const file = fileOf(collection, id);
+      const texts = files.get(file);
+      const text = docFileText({ collection, id, eTag, json });
+      if (texts) texts.push(text);
+      else files.set(file, [text]);
       table.set(collection, id, { eTag, keys: table.keysFor(collection, value) });
-    });
+    }
+    await mapLimit([...files], 64, ([file, texts]) =>
+      file.endsWith('.pack') ? appendFile(file, texts.join('')) : writeFile(file, texts.join('')),
+    );
     documents += docs.length;
   };
 
@@ -161,7 +177,7 @@ export async function prefill(spec: PrefillSpec): Promise<Prefilled> {
       const c = i % conversations;
       const item = newOutboxItem(
         {
-          id: `bench:${c}:${i}`,
+          id: benchOutboxItemId(i),
           op: 'post',
           target: { conversationId: outboxConversation(c) },
           payload: { kind: 'card', ...news },
@@ -173,7 +189,7 @@ export async function prefill(spec: PrefillSpec): Promise<Prefilled> {
   }
 
   await flush(batch);
-  await writeSnapshot(layout.snapshot, serializeSnapshot(1, await specFingerprint(appIndexes), table.capture()));
+  await writeSnapshot(layout.snapshot, serializeSnapshot(1, await specFingerprint(appIndexes, APP_PACKS), table.capture()));
   // Tens of thousands of files were just written: have the kernel write them out now, so that
   // the bot under test does not pay for their writeback (its journal's fdatasync waits behind it).
   execFileSync('sync');
@@ -182,6 +198,9 @@ export async function prefill(spec: PrefillSpec): Promise<Prefilled> {
 }
 
 export const reporterConversation = (r: number) => `a:bench-reporter-${r}`;
+/** The i-th pending outbox item: three to a pack, as a ticket's desk card and news share one (OUTBOX_PACKS). */
+export const benchOutboxItemId = (i: number) => `bench-${Math.floor(i / 3)}:${i}`;
+
 export const outboxConversation = (c: number) => `a:bench-outbox-${c}`;
 
 function reporter(r: number) {

@@ -27,7 +27,8 @@ import type { LoadResult, LoadSpec } from './loadgen.js';
 import { OUTBOX_COLLECTION } from '../src/outbox/outboxItem.js';
 import { openLowdbStore } from '../src/store/lowdbStore.js';
 import { builtAppIndexes } from './builtIndexes.js';
-import { prefill, type Prefilled, type PrefillSpec } from './prefill.js';
+import { benchOutboxItemId, prefill, type Prefilled, type PrefillSpec } from './prefill.js';
+import { APP_PACKS } from '../src/services/appIndexes.js';
 import { killAll, type Memory, productionCommand, runJson, type Server, startServer } from './procs.js';
 import { benchSearch, type SearchResult } from './search.js';
 import { percentiles } from './stats.js';
@@ -497,7 +498,7 @@ async function outbox(failRate: number): Promise<OutboxResult> {
   let first = Infinity;
   let last = 0;
   const stop = connector.onActivity((d) => {
-    if (!d.itemId?.startsWith('bench:')) return;
+    if (!d.itemId?.startsWith('bench-')) return;
     first = Math.min(first, d.at);
     if (d.status >= 300) return;
     seen.set(d.itemId, (seen.get(d.itemId) ?? 0) + 1);
@@ -521,10 +522,10 @@ async function outbox(failRate: number): Promise<OutboxResult> {
   // What the bot recorded: an item marked sent that never got a 2xx at the connector is lost.
   const recorded = { sent: 0, failed: 0, pending: 0 };
   let lost = 0;
-  const store = await openLowdbStore({ dir: dataDir, indexes: await builtAppIndexes() });
+  const store = await openLowdbStore({ dir: dataDir, indexes: await builtAppIndexes(), packs: APP_PACKS });
   try {
     for (let i = 0; i < OUTBOX_ITEMS; i++) {
-      const id = `bench:${i % OUTBOX_CONVERSATIONS}:${i}`;
+      const id = benchOutboxItemId(i);
       const status = (await store.get<{ status: 'sent' | 'failed' | 'pending' }>(OUTBOX_COLLECTION, id))?.value.status;
       if (status) recorded[status] += 1;
       if (status === 'sent' && !seen.has(id)) lost += 1;

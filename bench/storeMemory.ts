@@ -10,7 +10,7 @@ import { writeHeapSnapshot } from 'node:v8';
 import path from 'node:path';
 import { main } from '../src/index.js';
 import { openLowdbStore } from '../src/store/lowdbStore.js';
-import { APP_INDEXES } from '../src/services/appIndexes.js';
+import { APP_INDEXES, APP_PACKS } from '../src/services/appIndexes.js';
 import { prefill } from './prefill.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -29,7 +29,7 @@ try {
   gc();
   const before = process.memoryUsage();
   const started = performance.now();
-  const store = await openLowdbStore({ dir, indexes: APP_INDEXES });
+  const store = await openLowdbStore({ dir, indexes: APP_INDEXES, packs: APP_PACKS });
   const openMs = performance.now() - started;
   gc();
   const after = process.memoryUsage();

@@ -21,7 +21,7 @@ import { PlanService } from './plans/planService.js';
 import { buildIssueSearch, type IssueSearch } from './search/issueSearch.js';
 import { loadKb } from './search/loadKb.js';
 import { makeServer } from './server.js';
-import { APP_INDEXES } from './services/appIndexes.js';
+import { APP_INDEXES, APP_PACKS } from './services/appIndexes.js';
 import { ConversationService } from './services/conversationService.js';
 import { IncidentService } from './services/incidentService.js';
 import { OutageService } from './services/outageService.js';
@@ -93,7 +93,7 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     { file: config.KB_FILE, entries: search.size, loadMs: Math.round(kbBuildStart - kbLoadStart), buildMs: Math.round(performance.now() - kbBuildStart) },
     'knowledge base indexed',
   );
-  const opened = await openLowdbStore({ dir: config.DATA_DIR, indexes: APP_INDEXES, logger: logger.child({ module: 'store' }) });
+  const opened = await openLowdbStore({ dir: config.DATA_DIR, indexes: APP_INDEXES, packs: APP_PACKS, logger: logger.child({ module: 'store' }) });
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
 
   const desk = new DeskService({ store, directory, clock, logger: logger.child({ module: 'desk' }) });

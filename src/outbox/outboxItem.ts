@@ -3,7 +3,7 @@
 // crash can never keep the change and lose its message (or the reverse).
 
 import { z } from 'zod';
-import type { IndexSpec, StoredDoc, WriteOp } from '../store/store.js';
+import type { IndexSpec, PackSpec, StoredDoc, WriteOp } from '../store/store.js';
 
 export const OUTBOX_COLLECTION = 'outbox';
 
@@ -151,6 +151,13 @@ export const OUTBOX_INDEXES: IndexSpec = {
     ticket: (i: StoredOutboxItem) => i.ticketId,
   },
 };
+
+/**
+ * Items are named `<ticket id>:<what>` (DeskService), so a ticket's messages share one pack: an
+ * acknowledgement's card update and news append to the file the ticket's desk card post started,
+ * instead of creating two files (bench/findings.md).
+ */
+export const OUTBOX_PACKS: PackSpec = { [OUTBOX_COLLECTION]: { separator: ':' } };
 
 // Orders items created in one millisecond (or after the clock was set back) in this process.
 let lastSeqMs = 0;

@@ -1,7 +1,7 @@
-import { OUTBOX_INDEXES } from '../outbox/outboxItem.js';
+import { OUTBOX_INDEXES, OUTBOX_PACKS } from '../outbox/outboxItem.js';
 import { PLAN_INDEXES } from '../plans/planService.js';
 import { DEADLINE_INDEXES } from '../sla/deadlines.js';
-import { mergeIndexes, versionedIndexes } from '../store/store.js';
+import { mergeIndexes, versionedIndexes, type PackSpec } from '../store/store.js';
 import { DIALOG_SESSION_INDEXES } from '../web/dialogSessions.js';
 import { INDEXES } from './collections.js';
 
@@ -18,3 +18,6 @@ export const APP_INDEXES = versionedIndexes(
   mergeIndexes(INDEXES, OUTBOX_INDEXES, DEADLINE_INDEXES, PLAN_INDEXES, DIALOG_SESSION_INDEXES),
   APP_INDEX_VERSION,
 );
+
+/** The collections the product's store keeps in packs (see PackSpec). */
+export const APP_PACKS: PackSpec = { ...OUTBOX_PACKS };

@@ -74,6 +74,11 @@ export class FileLayout {
     return `${this.shardDir(collection, id)}${sep}${encodeName(id)}.json`;
   }
 
+  /** The pack of a group of a packed collection (packFile.ts), sharded by the group. */
+  packFile(collection: string, group: string): string {
+    return `${this.shardDir(collection, group)}${sep}${encodeName(group)}.pack`;
+  }
+
   walFile(gen: number): string {
     return join(this.wal, `${String(gen).padStart(10, '0')}.log`);
   }

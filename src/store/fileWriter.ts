@@ -20,16 +20,24 @@
 
 import { Worker } from 'node:worker_threads';
 
-/** One file to replace with `text` (whole, or its parts one after the other), or to remove (null). */
+/**
+ * One file to replace with `text` (whole, or its parts one after the other), or to remove (null);
+ * with `append`, a pack (packFile.ts) to add `text` to the end of.
+ */
 export interface FileWrite {
   path: string;
   text: string | readonly string[] | null;
+  append?: boolean;
 }
+
+/** A pack is checked for stale lines once it reaches this size, then each time it doubles. */
+export const PACK_COMPACT_BYTES = 16 * 1024;
 
 // The worker's code, plain JavaScript with Node's own modules only: a worker gets neither the
 // TypeScript loader (tsx) that runs the rest of the store nor a way to resolve its packages.
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
+const COMPACT_BYTES = workerData.compactBytes;
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -58,14 +66,75 @@ function replace(file, data, start, end) {
   }
 }
 
+// Appended whole or not at all: a failed write (a full disk) is cut back off, so that the next
+// append does not start in the middle of a line. Returns the pack's new size.
+const APPEND_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND;
+function append(file, data, start, end) {
+  const length = end - start;
+  const fd = fs.openSync(file, APPEND_FLAGS, 0o666);
+  try {
+    const size = fs.fstatSync(fd).size;
+    let done = 0;
+    try {
+      while (done < length) done += fs.writeSync(fd, data, start + done, length - done, null);
+    } catch (err) {
+      try { fs.ftruncateSync(fd, size); } catch {}
+      throw err;
+    }
+    return size + length;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// The size at which each pack is next checked for stale lines (packFile.ts).
+const nextCheck = new Map();
+function maybeCompact(file, size) {
+  if (size < Math.max(COMPACT_BYTES, nextCheck.get(file) ?? 0)) return;
+  const text = fs.readFileSync(file, 'utf8');
+  // Each id's last line, in the order of the last lines; a deleted id's tombstone goes too.
+  const last = new Map();
+  let from = 0;
+  while (from < text.length) {
+    const end = text.indexOf('\\n', from);
+    if (end < 0) return; // not a pack this thread wrote whole: leave it to recovery
+    const line = text.slice(from, end + 1);
+    const parsed = JSON.parse(line);
+    last.delete(parsed.id);
+    if (parsed.deleted !== true) last.set(parsed.id, line);
+    from = end + 1;
+  }
+  const kept = [...last.values()].join('');
+  const keptBytes = Buffer.byteLength(kept, 'utf8');
+  nextCheck.set(file, 2 * Math.max(keptBytes, COMPACT_BYTES / 2));
+  if (keptBytes * 2 > size) return; // mostly live: not worth a new file yet
+  const dir = path.dirname(file);
+  if (keptBytes === 0) {
+    fs.unlinkSync(file);
+  } else {
+    // The old lines include versions a checkpoint has dropped from the journal: the copy is made
+    // durable before it replaces them.
+    const temp = path.join(dir, '.' + path.basename(file) + '.tmp');
+    const fd = fs.openSync(temp, 'w', 0o666);
+    try {
+      fs.writeFileSync(fd, kept);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, file);
+  }
+  fsyncDir(dir);
+}
+
 const knownDirs = new Set();
-// files: [{ path, end }] in order; a file's bytes run from the previous file's end to its own in
-// data (end -1: remove the file).
+// files: [{ path, end, append }] in order; a file's bytes run from the previous file's end to its
+// own in data (end -1: remove the file).
 parentPort.on('message', ({ id, files, data }) => {
   const bytes = Buffer.from(data);
   const errors = [];
   let start = 0;
-  for (const { path: file, end } of files) {
+  for (const { path: file, end, append: toEnd } of files) {
     try {
       if (end < 0) {
         try { fs.unlinkSync(file); } catch (err) { if (err.code !== 'ENOENT') throw err; }
@@ -78,7 +147,12 @@ parentPort.on('message', ({ id, files, data }) => {
         }
         const from = start;
         start = end;
-        replace(file, bytes, from, end);
+        if (!toEnd) replace(file, bytes, from, end);
+        else {
+          const size = append(file, bytes, from, end);
+          // The lines are written: a failed compaction leaves them as they are, for the next one.
+          try { maybeCompact(file, size); } catch {}
+        }
       }
       errors.push(null);
     } catch (err) {
@@ -97,7 +171,10 @@ parentPort.on('message', ({ id, files, data }) => {
  * each file ends in it. Posting the texts themselves copied each document twice more on the main
  * thread (joining its parts, then cloning the message).
  */
-function pack(writes: readonly FileWrite[]): { files: { path: string; end: number }[]; data: ArrayBuffer } {
+function pack(writes: readonly FileWrite[]): {
+  files: { path: string; end: number; append: boolean }[];
+  data: ArrayBuffer;
+} {
   let size = 0;
   for (const { text } of writes) {
     if (typeof text === 'string') size += Buffer.byteLength(text, 'utf8');
@@ -105,16 +182,16 @@ function pack(writes: readonly FileWrite[]): { files: { path: string; end: numbe
   }
   // Its own ArrayBuffer (never a slice of Buffer's shared pool), so that it can be transferred.
   const data = Buffer.allocUnsafeSlow(size);
-  const files: { path: string; end: number }[] = [];
+  const files: { path: string; end: number; append: boolean }[] = [];
   let at = 0;
-  for (const { path, text } of writes) {
+  for (const { path, text, append = false } of writes) {
     if (text === null) {
-      files.push({ path, end: -1 });
+      files.push({ path, end: -1, append });
       continue;
     }
     if (typeof text === 'string') at += data.write(text, at, 'utf8');
     else for (const part of text) at += data.write(part, at, 'utf8');
-    files.push({ path, end: at });
+    files.push({ path, end: at, append });
   }
   return { files, data: data.buffer as ArrayBuffer };
 }
@@ -135,6 +212,9 @@ export class FileWriter {
   private readonly inFlight = new Set<Promise<unknown>>();
   private nextId = 0;
   private closed = false;
+
+  /** @param compactBytes the size at which a pack is first checked for stale lines. */
+  constructor(private readonly compactBytes = PACK_COMPACT_BYTES) {}
 
   /** Writes each file; resolves with one entry per write: null if done, else the error's message. */
   write(writes: readonly FileWrite[]): Promise<(string | null)[]> {
@@ -165,7 +245,10 @@ export class FileWriter {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { compactBytes: this.compactBytes },
+    });
     worker.unref();
     worker.on('message', ({ id, errors }: { id: number; errors: (string | null)[] }) => {
       const waiting = this.waiting.get(id);

@@ -6,6 +6,7 @@ import { transform } from 'esbuild';
 import { readFile } from 'node:fs/promises';
 import type { DocEntry, IndexKeys } from './indexTable.js';
 import { isErrno, writeFileDurably } from './fsUtil.js';
+import type { PackSpec } from './packFile.js';
 import type { StoreLogger } from './storeLogger.js';
 import { indexVersionOf, type IndexSpec } from './store.js';
 
@@ -40,7 +41,7 @@ export class SpecFingerprint {
   private readonly names: string;
   private canonicalHash: string | undefined;
 
-  constructor(spec: IndexSpec) {
+  constructor(spec: IndexSpec, packs: PackSpec = {}) {
     const names: string[] = [];
     for (const collection of Object.keys(spec).sort()) {
       const indexes = spec[collection] ?? {};
@@ -52,6 +53,11 @@ export class SpecFingerprint {
     const version = indexVersionOf(spec);
     // A spec without a version keeps the fingerprint it had before versions existed.
     if (version !== undefined) names.push(`version ${version}`);
+    // Where documents are kept is part of what a snapshot describes: a change of the packs makes
+    // open() scan, which moves the documents. None keeps the fingerprint stores had before packs.
+    for (const collection of Object.keys(packs).sort()) {
+      names.push(`pack ${collection}\0${packs[collection]?.separator}`);
+    }
     this.names = names.join('\0');
     this.raw = sha1(`${this.names}\0${this.sources.join(',\n')}`);
   }
@@ -84,9 +90,9 @@ export class SpecFingerprint {
   }
 }
 
-/** The fingerprint a snapshot records for this spec (see SpecFingerprint). */
-export async function specFingerprint(spec: IndexSpec): Promise<string> {
-  const fingerprint = new SpecFingerprint(spec);
+/** The fingerprint a snapshot records for this spec and these packs (see SpecFingerprint). */
+export async function specFingerprint(spec: IndexSpec, packs: PackSpec = {}): Promise<string> {
+  const fingerprint = new SpecFingerprint(spec, packs);
   await fingerprint.canonical();
   return fingerprint.recorded;
 }

@@ -7,6 +7,8 @@
 //   LOCK                               pid of the process that has the store open
 //   docs/<collection>/<shard>/<id>.json  one lowdb DataFile per document: the cost of a write does
 //                                      not grow with the number of documents
+//   docs/<collection>/<shard>/<group>.pack  in a packed collection (options.packs), the documents
+//                                      whose ids share a group, appended to (packFile.ts)
 //   wal/<gen>.log                      write-ahead journal: one fsynced line per batch (the commit)
 //   index.json                         snapshot of ids, eTags and index keys as of a journal gen
 //
@@ -43,9 +45,25 @@ import {
   type DocFileData,
   type DocFileRead,
 } from './docFile.js';
-import { FileWriter } from './fileWriter.js';
+import { FileWriter, PACK_COMPACT_BYTES, type FileWrite } from './fileWriter.js';
 import { FileLayout } from './fileLayout.js';
-import { fsyncPath, mapLimit, mkdirDurably, unavailable, unlinkIfPresent } from './fsUtil.js';
+import {
+  fsyncPath,
+  mapLimit,
+  mkdirDurably,
+  unavailable,
+  unlinkIfPresent,
+  writeFileDurably,
+} from './fsUtil.js';
+import {
+  packGroup,
+  packRecordParts,
+  packText,
+  packTombstone,
+  readPack,
+  readPackRecordSync,
+  type PackSpec,
+} from './packFile.js';
 import {
   readSnapshot,
   snapshotChunks,
@@ -78,6 +96,15 @@ export interface LowdbStoreOptions {
   /** The store's own directory (created if missing). */
   dir: string;
   indexes?: IndexSpec;
+  /**
+   * Collections whose documents are kept in packs, one file per group of ids, appended to instead
+   * of one file per document (packFile.ts): for many small documents created together, such as a
+   * ticket's outbox items. A pack is read whole for a document not in memory, so groups should stay
+   * small. Changing this rebuilds the index at the next open and moves the documents.
+   */
+  packs?: PackSpec;
+  /** The size at which a pack is first checked for stale lines (default 16 KiB; for tests). */
+  packCompactBytes?: number;
   logger?: StoreLogger;
   /** Documents kept parsed in memory, most recently used first (default 2,000). */
   cacheSize?: number;
@@ -148,7 +175,9 @@ export class LowdbStore implements Store {
   private readonly cache: LruCache<CachedDoc>;
   private readonly knownDirs = new Set<string>();
   /** Writes the flusher's files on a thread of its own. */
-  private readonly files = new FileWriter();
+  private readonly files: FileWriter;
+  /** collection -> the separator of its pack groups (a Map: any string may name a collection). */
+  private readonly packs: Map<string, string>;
   /** Files and directories written since the last checkpoint: fsynced before the journal is cut. */
   private dirty = new Set<string>();
   /** Batches waiting for the journal, in call order. */
@@ -205,8 +234,12 @@ export class LowdbStore implements Store {
     private readonly openJournal: (path: string) => Promise<Journal>,
     private readonly flushDelayMs: number,
     cacheSize: number,
+    packs: PackSpec,
+    packCompactBytes: number,
   ) {
     this.cache = new LruCache(cacheSize);
+    this.packs = new Map(Object.entries(packs).map(([c, { separator }]) => [c, separator]));
+    this.files = new FileWriter(packCompactBytes);
   }
 
   /** The current journal file (set once open() has recovered). */
@@ -227,10 +260,11 @@ export class LowdbStore implements Store {
       throw unavailable(`Cannot open the store in ${layout.root}`, err);
     }
     const indexes = options.indexes ?? {};
+    const packs = options.packs ?? {};
     const store = new LowdbStore(
       layout,
       new IndexTable(indexes),
-      new SpecFingerprint(indexes),
+      new SpecFingerprint(indexes, packs),
       lock,
       logger,
       options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES,
@@ -238,6 +272,8 @@ export class LowdbStore implements Store {
       options.openJournal ?? ((path) => WalWriter.open(path)),
       Math.max(0, options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS),
       options.cacheSize ?? DEFAULT_CACHE,
+      packs,
+      options.packCompactBytes ?? PACK_COMPACT_BYTES,
     );
     try {
       await store.recover();
@@ -323,23 +359,34 @@ export class LowdbStore implements Store {
     // A version leaves `unflushed` only once the flusher has renamed its file into place, and the
     // file is read synchronously, so no commit or flush lands between the table's look-up and the
     // read: a file that disagrees with the table was changed behind the store's back.
-    const file = this.readFile(collection, id);
+    const file = this.readFile(collection, id, entry.eTag);
     if (file?.eTag !== entry.eTag) {
       throw new StoreUnavailableError(
-        `Document file ${this.layout.docFile(collection, id)} does not match the store's index`,
+        `Document file ${this.fileOf(collection, id)} does not match the store's index`,
       );
     }
     this.cache.set(key, { eTag: file.eTag, json: file.json });
     return { id, eTag: file.eTag, value: file.value as T };
   }
 
-  private readFile(collection: string, id: string): DocFileRead | undefined {
-    const path = this.layout.docFile(collection, id);
+  /** The document's file, or in a packed collection its version `eTag` from its pack. */
+  private readFile(collection: string, id: string, eTag: string): DocFileRead | undefined {
+    const path = this.fileOf(collection, id);
     try {
-      return readDocFileSync(path);
+      return this.packs.has(collection)
+        ? readPackRecordSync(path, collection, id, eTag)
+        : readDocFileSync(path);
     } catch (err) {
       throw unavailable(`Cannot read ${path}`, err);
     }
+  }
+
+  /** Where a document's versions are written: its own file, or its group's pack. */
+  private fileOf(collection: string, id: string): string {
+    const separator = this.packs.get(collection);
+    return separator === undefined
+      ? this.layout.docFile(collection, id)
+      : this.layout.packFile(collection, packGroup(id, separator));
   }
 
   // ---- writes ----
@@ -561,37 +608,47 @@ export class LowdbStore implements Store {
     }
   }
 
-  /** Writes a round of files on the writer thread; returns the failures. */
+  /**
+   * Writes a round of files on the writer thread; returns the failures. The versions of one pack
+   * are appended together, and succeed or fail together.
+   */
   private async writeRound(round: readonly Unflushed[]): Promise<unknown[]> {
-    const paths = round.map((item) => this.layout.docFile(item.collection, item.id));
+    const writes: FileWrite[] = [];
+    const writeOf: number[] = []; // round item -> its write
+    const packWrites = new Map<string, { at: number; lines: string[] }>();
+    for (const item of round) {
+      const path = this.fileOf(item.collection, item.id);
+      const doc = { collection: item.collection, id: item.id, eTag: item.eTag, json: item.json };
+      if (!this.packs.has(item.collection)) {
+        const text = doc.json === null ? null : docFileParts({ ...doc, json: doc.json });
+        writeOf.push(writes.push({ path, text }) - 1);
+        continue;
+      }
+      let pack = packWrites.get(path);
+      if (!pack) {
+        pack = { at: writes.length, lines: [] };
+        packWrites.set(path, pack);
+        writes.push({ path, text: pack.lines, append: true });
+      }
+      if (doc.json === null) pack.lines.push(packTombstone(doc.collection, doc.id));
+      else pack.lines.push(...packRecordParts({ ...doc, json: doc.json }));
+      writeOf.push(pack.at);
+    }
     let errors: (string | null)[];
     try {
-      errors = await this.files.write(
-        round.map((item, n) => ({
-          path: paths[n] as string,
-          text:
-            item.json === null
-              ? null
-              : docFileParts({
-                  collection: item.collection,
-                  id: item.id,
-                  eTag: item.eTag,
-                  json: item.json,
-                }),
-        })),
-      );
+      errors = await this.files.write(writes);
     } catch (err) {
       return round.map(() => err);
     }
     const failures: unknown[] = [];
     round.forEach((item, n) => {
-      const path = paths[n] as string;
-      const error = errors[n];
+      const { path, append } = writes[writeOf[n] as number] as FileWrite;
+      const error = errors[writeOf[n] as number];
       if (error) {
         failures.push(new Error(`Cannot write ${path}: ${error}`));
         return;
       }
-      if (item.json !== null) this.dirty.add(path);
+      if (item.json !== null || append) this.dirty.add(path);
       this.dirty.add(dirname(path));
       this.stats.filesWritten += 1;
       const key = docKey(item.collection, item.id);
@@ -802,8 +859,62 @@ export class LowdbStore implements Store {
       }
       batches += records.length;
     }
-    await mapLimit([...finals.values()], IO_CONCURRENCY, (op) => this.replayOp(op, updateTable));
+    const docOps: WalOp[] = [];
+    const packOps = new Map<string, WalOp[]>();
+    for (const op of finals.values()) {
+      if (!this.packs.has(op.c)) {
+        docOps.push(op);
+        continue;
+      }
+      const path = this.fileOf(op.c, op.id);
+      const ops = packOps.get(path);
+      if (ops) ops.push(op);
+      else packOps.set(path, [op]);
+    }
+    await mapLimit(docOps, IO_CONCURRENCY, (op) => this.replayOp(op, updateTable));
+    await mapLimit([...packOps], IO_CONCURRENCY, ([path, ops]) =>
+      this.replayPack(path, ops, updateTable),
+    );
     return batches;
+  }
+
+  /**
+   * Brings a pack up to its documents' journaled versions: keeps its whole lines up to the first
+   * torn one (what follows was appended after the last checkpoint, so the journal holds it) and
+   * adds a line for each version it lacks. The pack is replaced whole and durably: its older lines
+   * are no longer in the journal.
+   */
+  private async replayPack(path: string, ops: readonly WalOp[], updateTable: boolean): Promise<void> {
+    const read = await readPack(path);
+    let text = read ? read.text.slice(0, read.pack.validLength) : '';
+    let changed = read !== undefined && text.length < read.text.length;
+    if (changed) {
+      this.logger.warn(
+        { path, tornChars: read!.text.length - text.length },
+        'store pack ends with a torn line; restoring it from the journal',
+      );
+    }
+    for (const op of ops) {
+      const current = read?.pack.docs.get(op.id);
+      if ('d' in op) {
+        if (current) {
+          text += packTombstone(op.c, op.id);
+          changed = true;
+        }
+        if (updateTable) this.table.delete(op.c, op.id);
+        continue;
+      }
+      if (current?.eTag !== op.e) {
+        text += packRecordParts({ collection: op.c, id: op.id, eTag: op.e, json: JSON.stringify(op.v) }).join('');
+        changed = true;
+      }
+      if (updateTable) {
+        this.table.set(op.c, op.id, { eTag: op.e, keys: this.table.keysFor(op.c, op.v) });
+      }
+    }
+    if (!changed) return;
+    await this.ensureDir(dirname(path));
+    await writeFileDurably(path, [text]);
   }
 
   private async replayOp(op: WalOp, updateTable: boolean): Promise<void> {
@@ -839,10 +950,14 @@ export class LowdbStore implements Store {
     }
   }
 
-  /** Rebuilds the table from every document file: first open, or after the indexes changed. */
+  /**
+   * Rebuilds the table from every document file and pack: first open, or after the indexes or the
+   * packs changed. A document found where the packs no longer put it is moved (relocate).
+   */
   private async scan(): Promise<void> {
     const started = Date.now();
-    const files: string[] = [];
+    const docFiles: string[] = [];
+    const packFiles: string[] = [];
     for (const col of await readdir(this.layout.docs, {
       withFileTypes: true,
     })) {
@@ -853,25 +968,109 @@ export class LowdbStore implements Store {
         const shardDir = join(colDir, shard.name);
         this.knownDirs.add(shardDir);
         for (const name of await readdir(shardDir)) {
-          // Names starting with "." are steno's temp files from an interrupted write.
-          if (name.endsWith('.json') && !name.startsWith('.')) files.push(join(shardDir, name));
+          // Names starting with "." are temp files from an interrupted write.
+          if (name.startsWith('.')) continue;
+          if (name.endsWith('.json')) docFiles.push(join(shardDir, name));
+          else if (name.endsWith('.pack')) packFiles.push(join(shardDir, name));
         }
       }
     }
-    await mapLimit(files, IO_CONCURRENCY, async (path) => {
+    const found = new Map<string, Found>();
+    const add = (doc: DocFileData, path: string) => {
+      const key = docKey(doc.collection, doc.id);
+      const proper = this.fileOf(doc.collection, doc.id) === path;
+      const other = found.get(key);
+      // The same document in two places: a move was cut short; where it belongs wins.
+      if (other?.proper) return void other.strays.push(path);
+      found.set(key, { doc, path, proper, strays: other ? [other.path, ...other.strays] : [] });
+    };
+    await mapLimit(docFiles, IO_CONCURRENCY, async (path) => {
       const doc = await readDocFile(path);
-      if (!doc) return;
+      if (doc) add(doc, path);
+    });
+    await mapLimit(packFiles, IO_CONCURRENCY, async (path) => {
+      const read = await readPack(path);
+      if (!read) return;
+      if (read.pack.validLength < read.text.length) {
+        this.logger.warn({ path }, 'store pack has a torn or malformed line; reading the lines before it');
+      }
+      for (const doc of read.pack.docs.values()) if (doc) add(doc, path);
+    });
+    for (const { doc } of found.values()) {
       const keys = this.table.keysFor(doc.collection, doc.value);
       this.table.set(doc.collection, doc.id, { eTag: doc.eTag, keys });
-    });
+    }
+    const moved = await this.relocate([...found.values()]);
     this.logger.info(
       {
         dir: this.layout.root,
-        documents: files.length,
+        documents: found.size,
+        files: docFiles.length + packFiles.length,
+        moved,
         ms: Date.now() - started,
       },
       'store index rebuilt from documents',
     );
+  }
+
+  /**
+   * Moves the documents a scan found out of place (the packs changed): first each is written where
+   * it belongs, durably, then the old copies are removed. A crash between leaves both, and the next
+   * open's scan, preferring the one in place, finishes the move. Returns how many moved.
+   */
+  private async relocate(found: readonly Found[]): Promise<number> {
+    const misplaced = found.filter((f) => !f.proper || f.strays.length > 0);
+    if (misplaced.length === 0) return 0;
+    // Every pack that receives or loses a document is rewritten from what belongs in it.
+    const packs = new Map<string, DocFileData[]>();
+    const touch = (path: string) => {
+      if (path.endsWith('.pack') && !packs.has(path)) packs.set(path, []);
+    };
+    for (const f of misplaced) {
+      touch(this.fileOf(f.doc.collection, f.doc.id));
+      if (!f.proper) touch(f.path);
+      f.strays.forEach(touch);
+    }
+    for (const f of found) {
+      const into = packs.get(this.fileOf(f.doc.collection, f.doc.id));
+      if (into) into.push(f.doc);
+    }
+    const text = (docs: readonly DocFileData[]) =>
+      packText(docs.map((d) => ({ ...d, json: JSON.stringify(d.value) })));
+    // 1. Each document where it belongs, durably; a pack that also loses some keeps them for now.
+    for (const f of misplaced) {
+      if (f.proper || this.packs.has(f.doc.collection)) continue;
+      const path = this.fileOf(f.doc.collection, f.doc.id);
+      await this.ensureDir(dirname(path));
+      await writeDocFile(path, { ...f.doc, json: JSON.stringify(f.doc.value) });
+      await fsyncPath(path);
+      await fsyncPath(dirname(path));
+    }
+    const leavingFrom = new Map<string, DocFileData[]>();
+    for (const f of misplaced) {
+      if (f.proper || !packs.has(f.path)) continue;
+      const list = leavingFrom.get(f.path);
+      if (list) list.push(f.doc);
+      else leavingFrom.set(f.path, [f.doc]);
+    }
+    for (const [path, docs] of packs) {
+      const leaving = leavingFrom.get(path) ?? [];
+      if (docs.length + leaving.length === 0) continue;
+      await this.ensureDir(dirname(path));
+      await writeFileDurably(path, [text([...docs, ...leaving])]);
+    }
+    // 2. The old copies go.
+    for (const [path, docs] of packs) {
+      if (docs.length > 0) await writeFileDurably(path, [text(docs)]);
+      else await unlinkIfPresent(path);
+    }
+    for (const f of misplaced) {
+      for (const path of [...(f.proper ? [] : [f.path]), ...f.strays]) {
+        if (!path.endsWith('.pack')) await unlinkIfPresent(path);
+        this.dirty.add(dirname(path));
+      }
+    }
+    return misplaced.filter((f) => !f.proper).length;
   }
 
   private async shutdown(): Promise<void> {
@@ -922,6 +1121,15 @@ export class LowdbStore implements Store {
     if (this.closed) throw closedError();
     if (this.broken) throw this.broken;
   }
+}
+
+/** A document a scan found, where, and whether that is where the packs put it. */
+interface Found {
+  doc: DocFileData;
+  path: string;
+  proper: boolean;
+  /** Other places the same document was found (a move cut short). */
+  strays: string[];
 }
 
 function toStored<T>(id: string, doc: CachedDoc | null): StoredDoc<T> | undefined {

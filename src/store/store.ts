@@ -24,6 +24,14 @@ export type IndexFn = (value: any) => string | string[] | undefined;
 export type IndexSpec = Record<string, Record<string, IndexFn>>;
 
 /**
+ * collection -> how its documents group: those whose ids share the text before the first
+ * `separator` are written and read together (an outbox item `<ticket>:…` with its ticket's other
+ * messages). A layout hint: the lowdb store keeps each group in one file it appends to
+ * (packFile.ts); a backend without the need may ignore it.
+ */
+export type PackSpec = Record<string, { separator: string }>;
+
+/**
  * Joins the index specs several modules declare, collection by collection (two modules may index
  * the same collection). Throws on an index name declared twice rather than keep only one.
  */
