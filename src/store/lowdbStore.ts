@@ -32,7 +32,8 @@
 // Limits: values must be JSON; a find() reads every matching document (index keys are for narrow
 // queries such as one reporter's tickets); on Windows directories cannot be fsynced.
 
-import { readdir, readFile, stat, truncate } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { docKey, planBatch, type PlannedOp } from './batchPlan.js';
@@ -1037,15 +1038,6 @@ export class LowdbStore implements Store {
     }
     const text = (docs: readonly DocFileData[]) =>
       packText(docs.map((d) => ({ ...d, json: JSON.stringify(d.value) })));
-    // 1. Each document where it belongs, durably; a pack that also loses some keeps them for now.
-    for (const f of misplaced) {
-      if (f.proper || this.packs.has(f.doc.collection)) continue;
-      const path = this.fileOf(f.doc.collection, f.doc.id);
-      await this.ensureDir(dirname(path));
-      await writeDocFile(path, { ...f.doc, json: JSON.stringify(f.doc.value) });
-      await fsyncPath(path);
-      await fsyncPath(dirname(path));
-    }
     const leavingFrom = new Map<string, DocFileData[]>();
     for (const f of misplaced) {
       if (f.proper || !packs.has(f.path)) continue;
@@ -1053,23 +1045,40 @@ export class LowdbStore implements Store {
       if (list) list.push(f.doc);
       else leavingFrom.set(f.path, [f.doc]);
     }
-    for (const [path, docs] of packs) {
-      const leaving = leavingFrom.get(path) ?? [];
-      if (docs.length + leaving.length === 0) continue;
+    // 1. Each document where it belongs; a pack that also loses some keeps them for now. A new
+    // file is written as it is and fsynced below with the others (a store converted at its first
+    // open makes thousands); a pack that exists is replaced durably, as it holds documents that
+    // are nowhere else.
+    const written = new Set<string>();
+    await mapLimit(misplaced, IO_CONCURRENCY, async (f) => {
+      if (f.proper || this.packs.has(f.doc.collection)) return;
+      const path = this.fileOf(f.doc.collection, f.doc.id);
       await this.ensureDir(dirname(path));
-      await writeFileDurably(path, [text([...docs, ...leaving])]);
-    }
-    // 2. The old copies go.
-    for (const [path, docs] of packs) {
-      if (docs.length > 0) await writeFileDurably(path, [text(docs)]);
-      else await unlinkIfPresent(path);
-    }
-    for (const f of misplaced) {
-      for (const path of [...(f.proper ? [] : [f.path]), ...f.strays]) {
-        if (!path.endsWith('.pack')) await unlinkIfPresent(path);
-        this.dirty.add(dirname(path));
-      }
-    }
+      await writeDocFile(path, { ...f.doc, json: JSON.stringify(f.doc.value) });
+      written.add(path);
+    });
+    await mapLimit([...packs], IO_CONCURRENCY, async ([path, docs]) => {
+      const all = [...docs, ...(leavingFrom.get(path) ?? [])];
+      if (all.length === 0) return;
+      await this.ensureDir(dirname(path));
+      if (existsSync(path)) return void (await writeFileDurably(path, [text(all)]));
+      await writeFile(path, text(all));
+      written.add(path);
+    });
+    await mapLimit([...written], IO_CONCURRENCY, fsyncPath);
+    await mapLimit([...new Set([...written].map((p) => dirname(p)))], IO_CONCURRENCY, fsyncPath);
+    // 2. The old copies go: packs lose the documents that left them (a stray copy of one already
+    // in place was left out above), old document files are removed.
+    await mapLimit([...packs], IO_CONCURRENCY, async ([path, docs]) => {
+      if (docs.length === 0) await unlinkIfPresent(path);
+      else if (leavingFrom.has(path)) await writeFileDurably(path, [text(docs)]);
+      this.dirty.add(dirname(path));
+    });
+    const oldFiles = misplaced.flatMap((f) => [...(f.proper ? [] : [f.path]), ...f.strays]);
+    await mapLimit(oldFiles, IO_CONCURRENCY, async (path) => {
+      if (!path.endsWith('.pack')) await unlinkIfPresent(path);
+      this.dirty.add(dirname(path));
+    });
     return misplaced.filter((f) => !f.proper).length;
   }
 
