@@ -204,6 +204,7 @@ export class LowdbStore implements Store {
     journalMs: 0,
     journalMaxMs: 0,
     versions: 0,
+    /** Document files written and packs appended to (a pack's lines of one round count once). */
     filesWritten: 0,
     /** Groups of batches held because maxUnflushed documents waited for their files. */
     heldGroups: 0,
@@ -642,6 +643,7 @@ export class LowdbStore implements Store {
       return round.map(() => err);
     }
     const failures: unknown[] = [];
+    this.stats.filesWritten += errors.filter((e) => !e).length;
     round.forEach((item, n) => {
       const { path, append } = writes[writeOf[n] as number] as FileWrite;
       const error = errors[writeOf[n] as number];
@@ -651,7 +653,6 @@ export class LowdbStore implements Store {
       }
       if (item.json !== null || append) this.dirty.add(path);
       this.dirty.add(dirname(path));
-      this.stats.filesWritten += 1;
       const key = docKey(item.collection, item.id);
       // A newer version committed meanwhile stays for a later round.
       if (this.unflushed.get(key) === item) this.unflushed.delete(key);
