@@ -2,7 +2,7 @@
 // file and of its directory survives a power cut.
 
 import fs from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { StoreUnavailableError } from './store.js';
 
@@ -74,6 +74,16 @@ export async function writeFileDurably(path: string, chunks: Iterable<string>): 
   await rename(temp, path);
   await fsyncPath(dirname(path));
   return bytes;
+}
+
+/** A file's text, or undefined when it does not exist (other errors are thrown). */
+export async function readTextIfPresent(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return undefined;
+    throw err;
+  }
 }
 
 /** Creates a directory (and parents) and makes its entry durable. Returns whether it was new. */

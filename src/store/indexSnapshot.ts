@@ -3,12 +3,10 @@
 
 import { createHash } from 'node:crypto';
 import { transform } from 'esbuild';
-import { readFile } from 'node:fs/promises';
 import type { DocEntry, IndexKeys } from './indexTable.js';
-import { isErrno, writeFileDurably } from './fsUtil.js';
-import type { PackSpec } from './packFile.js';
+import { readTextIfPresent, writeFileDurably } from './fsUtil.js';
 import type { StoreLogger } from './storeLogger.js';
-import { indexVersionOf, type IndexSpec } from './store.js';
+import { indexVersionOf, type IndexSpec, type PackSpec } from './store.js';
 
 /** One document in a snapshot: [id, eTag] or [id, eTag, index keys]. */
 type SnapshotRow = [string, string] | [string, string, IndexKeys];
@@ -192,13 +190,8 @@ export async function readSnapshot(
   path: string,
   logger: StoreLogger,
 ): Promise<IndexSnapshot | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined;
-    throw err;
-  }
+  const text = await readTextIfPresent(path);
+  if (text === undefined) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -18,9 +18,8 @@
 // (compactPack, run there by fileWriter.ts's own copy of the same rules).
 
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { docFileParts, type DocFileData, type DocFileRead, type DocFileText } from './docFile.js';
-import { isErrno } from './fsUtil.js';
+import { isErrno, readTextIfPresent } from './fsUtil.js';
 
 export type { PackSpec } from './store.js';
 
@@ -133,14 +132,8 @@ function parseLine(
 
 /** Reads and parses a pack; undefined when it does not exist. */
 export async function readPack(path: string): Promise<{ text: string; pack: ParsedPack } | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined;
-    throw err;
-  }
-  return { text, pack: parsePack(text) };
+  const text = await readTextIfPresent(path);
+  return text === undefined ? undefined : { text, pack: parsePack(text) };
 }
 
 /** A pack's text holding each live document once, as `docs` has them. */

@@ -14,8 +14,8 @@ import {
   type LowdbStoreOptions,
 } from '../../src/store/lowdbStore.js';
 import { ConflictError, StoreUnavailableError, versionedIndexes, type IndexFn, type IndexSpec } from '../../src/store/store.js';
-import type { StoreLogger } from '../../src/store/storeLogger.js';
 import { encodeWalRecord, WalWriter } from '../../src/store/wal.js';
+import { recordingLogger } from './recordingLogger.js';
 import { contractIndexes, expectRejection, storeContract } from './contract.js';
 
 async function tempDir(): Promise<string> {
@@ -52,18 +52,6 @@ storeContract('lowdb (flusher one document behind)', async (indexes) => {
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 });
-
-interface LogLine {
-  level: string;
-  obj: object;
-  msg?: string;
-}
-
-function recordingLogger(): StoreLogger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 /** A real journal whose appends go through `before` first (which may throw instead). */
 function watchedJournal(

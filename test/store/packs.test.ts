@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { FileLayout } from '../../src/store/fileLayout.js';
 import { openLowdbStore, type LowdbStore, type LowdbStoreOptions } from '../../src/store/lowdbStore.js';
 import { findPackRecord, packGroup, parsePack, type PackSpec } from '../../src/store/packFile.js';
-import type { StoreLogger } from '../../src/store/storeLogger.js';
 import { encodeWalRecord } from '../../src/store/wal.js';
+import { recordingLogger } from './recordingLogger.js';
 import { contractIndexes, storeContract } from './contract.js';
 
 async function tempDir(): Promise<string> {
@@ -32,18 +32,6 @@ for (const [name, packs, extra] of [
     const open = () => openLowdbStore({ dir, indexes, packs, ...extra });
     return { store: await open(), reopen: open, cleanup: () => rm(dir, { recursive: true, force: true }) };
   });
-}
-
-interface LogLine {
-  level: string;
-  obj: object;
-  msg?: string;
-}
-
-function recordingLogger(): StoreLogger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 const PACKS: PackSpec = { outbox: { separator: ':' } };
