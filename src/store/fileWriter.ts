@@ -17,6 +17,10 @@
 // reads a document's file while its version is being written (reads take unflushed versions from
 // memory), and a file torn by a crash holds a version that is still in the journal, which recovery
 // compares whole against each file and writes again.
+//
+// A pack (packFile.ts) is appended to instead, so a new document in it creates no file; a failed
+// append is cut back off, and a pack grown mostly stale is rewritten here, durably, keeping each
+// document's last line.
 
 import { Worker } from 'node:worker_threads';
 
