@@ -620,9 +620,9 @@ export class LowdbStore implements Store {
     const packWrites = new Map<string, { at: number; lines: string[] }>();
     for (const item of round) {
       const path = this.fileOf(item.collection, item.id);
-      const doc = { collection: item.collection, id: item.id, eTag: item.eTag, json: item.json };
-      if (!this.packs.has(item.collection)) {
-        const text = doc.json === null ? null : docFileParts({ ...doc, json: doc.json });
+      const { collection, id, eTag, json } = item;
+      if (!this.packs.has(collection)) {
+        const text = json === null ? null : docFileParts({ collection, id, eTag, json });
         writeOf.push(writes.push({ path, text }) - 1);
         continue;
       }
@@ -632,8 +632,8 @@ export class LowdbStore implements Store {
         packWrites.set(path, pack);
         writes.push({ path, text: pack.lines, append: true });
       }
-      if (doc.json === null) pack.lines.push(packTombstone(doc.collection, doc.id));
-      else pack.lines.push(...packRecordParts({ ...doc, json: doc.json }));
+      if (json === null) pack.lines.push(packTombstone(collection, id));
+      else pack.lines.push(...packRecordParts({ collection, id, eTag, json }));
       writeOf.push(pack.at);
     }
     let errors: (string | null)[];
