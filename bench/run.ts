@@ -74,7 +74,7 @@ const OUTBOX_CONVERSATIONS = QUICK ? 200 : 600;
 const work = mkdtempSync(path.join(os.tmpdir(), 'fo-bench-'));
 // The bot as production runs it: compiled by `npm run build` (once, at the start of the run), then
 // started with `npm run start:prod`'s node command, its options included (`node --v8-pool-size=1
-// dist/src/index.js`). Through tsx it would spend about 0.8 s more starting (the loader's hooks run
+// --disable-warning=DEP0111 dist/src/index.js`). Through tsx it would spend about 0.8 s more starting (the loader's hooks run
 // on a thread of their own), and keep that thread's memory.
 const BOT = productionCommand();
 let connector: BenchConnector;
