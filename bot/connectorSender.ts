@@ -63,16 +63,17 @@ export interface MemberProfile {
  * TeamsInfo.getMember asks for it, through the client's pipeline: the outage and incident flows
  * prefill the contact from it once per report, and botbuilder's operation layer (its URL template
  * and the ChannelAccount mapper) cost more than the request. Undefined when the client has no
- * pipeline (the caller uses TeamsInfo). Rejects with a DeliveryError for an HTTP error status.
+ * pipeline (the caller uses TeamsInfo). Rejects with a DeliveryError for an HTTP error status, and
+ * when `signal` aborts (the request with it).
  */
 export function pipelineMember(
   client: ConnectorClient,
   serviceUrl: string,
-): ((conversationId: string, userId: string) => Promise<MemberProfile>) | undefined {
+): ((conversationId: string, userId: string, signal?: AbortSignal) => Promise<MemberProfile>) | undefined {
   const connector = pipelineConnector(client, serviceUrl);
   if (!connector) return undefined;
-  return async (conversationId, userId) => {
-    const body = await connector('GET', `v3/conversations/${encodeURIComponent(conversationId)}/members/${encodeURIComponent(userId)}`);
+  return async (conversationId, userId, signal) => {
+    const body = await connector('GET', `v3/conversations/${encodeURIComponent(conversationId)}/members/${encodeURIComponent(userId)}`, undefined, signal);
     const member = body ? (JSON.parse(body) as unknown) : undefined;
     if (member === null || typeof member !== 'object') throw new Error('the member lookup answered with no member');
     const { name, email, userPrincipalName } = member as Record<string, unknown>;

@@ -50,7 +50,19 @@ export interface BotDeps {
   /** A ticket's attachments as a Teams dialog (the desk card's "Attachments" button). */
   ticketFiles?: TicketFilesDialog;
   logger: Logger;
+  /**
+   * How long a turn waits for the user's Teams profile (which only prefills the contact) before
+   * going on without it: default PROFILE_WAIT_MS.
+   */
+  profileWaitMs?: number;
 }
+
+/**
+ * The Teams profile only prefills the contact's e-mail, which the user can type. A lookup that
+ * Teams leaves unanswered must not hold "report outage" (or "submit incident", or the incident
+ * form) past this: without a limit the turn waited as long as the connection stayed open.
+ */
+export const PROFILE_WAIT_MS = 2_000;
 
 const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 
@@ -69,11 +81,13 @@ interface ActionRoute {
 export class SupportBot extends TeamsActivityHandler {
   private readonly log: Logger;
   private readonly plans: PlanViews;
+  private readonly profileWaitMs: number;
 
   constructor(private readonly deps: BotDeps) {
     super();
     this.log = deps.logger.child({ module: 'bot' });
     this.plans = new PlanViews(deps.plans);
+    this.profileWaitMs = deps.profileWaitMs ?? PROFILE_WAIT_MS;
     this.onConversationUpdate(async (context, next) => {
       await this.rememberConversation(context);
       await next();
@@ -137,7 +151,7 @@ export class SupportBot extends TeamsActivityHandler {
     let view: View;
     switch (intent.kind) {
       case 'newIncident': {
-        const user = await userOf(context, true, this.log);
+        const user = await userOf(context, this.profileWaitMs, this.log);
         view = user
           ? await deps.newIncident.start(user, conversationOf(context.activity), incidentOrigin(context))
           : messageView('Who are you?', "Teams didn't tell me who you are, so I can't check your projects.");
@@ -147,7 +161,7 @@ export class SupportBot extends TeamsActivityHandler {
         view = incidentFormOpenView();
         break;
       case 'outage': {
-        const user = await userOf(context, true, this.log);
+        const user = await userOf(context, this.profileWaitMs, this.log);
         view = user
           ? await deps.outage.start(user, conversationOf(context.activity))
           : messageView('Who are you?', "Teams didn't tell me who you are, so I can't check your projects.");
@@ -195,7 +209,7 @@ export class SupportBot extends TeamsActivityHandler {
   protected override async handleTeamsTaskModuleFetch(context: TurnContext, request: TaskModuleRequest): Promise<TaskModuleResponse> {
     if (isFilesFetch(request) && this.deps.ticketFiles)
       return this.deps.ticketFiles.fetch(await userOf(context, false, this.log), conversationOf(context.activity), request);
-    return this.deps.dialogs.fetch(await userOf(context, true, this.log), conversationOf(context.activity), request);
+    return this.deps.dialogs.fetch(await userOf(context, this.profileWaitMs, this.log), conversationOf(context.activity), request);
   }
 
   /** What the dialog page sent with dialog.url.submit. */
@@ -329,20 +343,38 @@ export function conversationOf(activity: Partial<Activity>): ConversationContext
 /**
  * The user's Teams profile, asked for as TeamsInfo.getMember asks (of the team in a team's channel,
  * else of the conversation), through the turn's connector client's own pipeline when it has one.
+ * Rejects after `waitMs` without an answer (the pipeline's request is aborted; TeamsInfo's cannot
+ * be, and is left to finish on its own).
  */
-function memberOf(context: TurnContext, userId: string): Promise<MemberProfile> {
+async function memberOf(context: TurnContext, userId: string, waitMs: number): Promise<MemberProfile> {
   const a = context.activity;
   const client = context.turnState.get<ConnectorClient | undefined>(context.adapter.ConnectorClientKey);
   const read = client && a.serviceUrl ? pipelineMember(client, a.serviceUrl) : undefined;
-  if (!read || !userId) return TeamsInfo.getMember(context, userId);
   const team = (a.channelData as { team?: { id?: unknown } } | undefined)?.team;
   const conversationId = typeof team?.id === 'string' ? team.id : a.conversation?.id;
-  if (!conversationId) return TeamsInfo.getMember(context, userId); // which says why it can't
-  return read(conversationId, userId);
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new Error(`no answer in ${waitMs} ms`);
+      controller.abort(err);
+      reject(err);
+    }, waitMs);
+  });
+  try {
+    // TeamsInfo says why it can't when there is no user or conversation to ask about.
+    const lookup = read && userId && conversationId ? read(conversationId, userId, controller.signal) : TeamsInfo.getMember(context, userId);
+    return await Promise.race([lookup, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
-/** The acting user, or undefined when Teams sent no Azure AD identity (e.g. a non-Teams channel). */
-async function userOf(context: TurnContext, withProfile: boolean, log: Logger): Promise<UserContext | undefined> {
+/**
+ * The acting user, or undefined when Teams sent no Azure AD identity (e.g. a non-Teams channel).
+ * With `profileWaitMs`, the Teams profile's e-mail and name are added when Teams answers in time.
+ */
+async function userOf(context: TurnContext, profileWaitMs: number | false, log: Logger): Promise<UserContext | undefined> {
   const a = context.activity;
   const tenantId = tenantOf(a);
   if (!a.from?.aadObjectId || !tenantId) return undefined;
@@ -352,10 +384,10 @@ async function userOf(context: TurnContext, withProfile: boolean, log: Logger): 
     name: a.from.name ?? 'Unknown user',
     ...(a.localTimezone ? { timeZone: a.localTimezone } : {}),
   };
-  if (withProfile) {
+  if (profileWaitMs !== false) {
     // The Teams profile prefills the contact card; without it the user simply types the e-mail.
     try {
-      const member = await memberOf(context, a.from.id);
+      const member = await memberOf(context, a.from.id, profileWaitMs);
       const email = member.email ?? member.userPrincipalName;
       if (email) user.email = email;
       if (member.name) user.name = member.name;

@@ -68,6 +68,8 @@ export interface MainOptions {
   auth?: Record<string, string>;
   /** Outbox retry and rate settings (tests shorten the waits). */
   outboxPolicy?: Partial<OutboxPolicy>;
+  /** How long a turn waits for the user's Teams profile (tests shorten it; default PROFILE_WAIT_MS). */
+  profileWaitMs?: number;
   /** The process is the bot's own (not a test's): apply process-wide settings such as the heap's. */
   ownProcess?: boolean;
 }
@@ -181,6 +183,7 @@ export async function main(options: MainOptions = {}): Promise<Running> {
     dialogs,
     ticketFiles: ticketFilesDialog,
     logger,
+    ...(options.profileWaitMs !== undefined ? { profileWaitMs: options.profileWaitMs } : {}),
   });
   const outbox = new Outbox({
     store,

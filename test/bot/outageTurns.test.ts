@@ -5,6 +5,7 @@ import { COLLECTIONS } from '../../src/services/collections.js';
 import { FaultyStore } from '../../src/store/faultyStore.js';
 import type { Store } from '../../src/store/store.js';
 import { ManualClock } from '../../src/time.js';
+import { recordingLogger } from '../plans/planFixtures.js';
 import {
   actionData,
   ALEX,
@@ -58,11 +59,12 @@ describe('outage report over HTTP', () => {
   }
   const details = { title: 'Nobody can post sales invoices', details: 'Posting fails for every user since 9:00 with a SQL timeout.' };
 
-  async function toContact(conv: Conv) {
-    let card = await say(ALEX, conv, 'report outage');
-    card = await press(ALEX, conv, card, 'outage.confirm', { confirmed: 'true', scenarioId: 'process-blocked' });
-    return press(ALEX, conv, card, 'outage.details', details);
+  async function toContactOn(conv: Conv, target: BotUnderTest) {
+    let card = await say(ALEX, conv, 'report outage', target);
+    card = await press(ALEX, conv, card, 'outage.confirm', { confirmed: 'true', scenarioId: 'process-blocked' }, target);
+    return press(ALEX, conv, card, 'outage.details', details, target);
   }
+  const toContact = (conv: Conv) => toContactOn(conv, bot);
 
   it('goes from "report outage" to a ticket with its acknowledgement deadline in the user’s zone', async () => {
     const conv = personal();
@@ -116,6 +118,29 @@ describe('outage report over HTTP', () => {
     card = await toContact(personal());
     expect(cardText(card)).to.include('[E-mail=]');
     expect(cardText(card)).to.include('[Name=Alex Wilber]');
+  });
+
+  it('answers "report outage" without the profile when Teams does not answer the lookup', async () => {
+    const log = recordingLogger();
+    const slow = await startBot({ clock, logger: log.logger, profileWaitMs: 200 });
+    try {
+      connector.stallNext(/\/members\//);
+      const conv = personal();
+      let card = await say(ALEX, conv, 'report outage', slow);
+      expect(cardText(card)).to.include('A production outage is one or more system-wide issues');
+      card = await press(ALEX, conv, card, 'outage.confirm', { confirmed: 'true', scenarioId: 'process-blocked' }, slow);
+      card = await press(ALEX, conv, card, 'outage.details', details, slow);
+      expect(cardText(card)).to.include('[E-mail=]'); // left for the user to type
+      expect(cardText(card)).to.include('[Name=Alex Wilber]'); // from the activity itself
+      expect(log.text()).to.include('could not read the Teams profile; contact not prefilled').and.include('no answer in 200 ms');
+      await connector.stalledDropped(); // the bot gave up on the request, not only on its answer
+      // The next lookup is answered again, and prefills as before.
+      card = await toContactOn(personal(), slow);
+      expect(cardText(card)).to.include('[E-mail=alexw@example.com]');
+    } finally {
+      await slow.stop();
+      removeDir(slow.dataDir);
+    }
   });
 
   it('shows an invalid value beside its field and keeps the rest', async () => {

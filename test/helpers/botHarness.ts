@@ -23,6 +23,10 @@ export interface Connector {
   calls: RecordedCall[];
   /** Answer the next calls matching `match` with this status (e.g. 429, 500, 403). */
   failNext(match: RegExp, status: number, times?: number, headers?: Record<string, string>): void;
+  /** Never answer the next calls matching `match` (until stop): a service that hangs. */
+  stallNext(match: RegExp, times?: number): void;
+  /** Resolves once every stalled call's client has given up on it (closed its connection). */
+  stalledDropped(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -34,6 +38,9 @@ const PROFILES: Record<string, { name: string; email: string; aadObjectId: strin
 export async function startConnector(): Promise<Connector> {
   const calls: RecordedCall[] = [];
   const failures: { match: RegExp; status: number; times: number; headers: Record<string, string> }[] = [];
+  const stalls: { match: RegExp; times: number }[] = [];
+  const stalled: Promise<void>[] = [];
+  const stalledRes: http.ServerResponse[] = [];
   let counter = 0;
   const server = http.createServer((req, res) => {
     let raw = '';
@@ -42,6 +49,13 @@ export async function startConnector(): Promise<Connector> {
       const body = raw ? JSON.parse(raw) : undefined;
       const url = req.url ?? '';
       calls.push({ method: req.method ?? '', path: url, body, headers: req.headers });
+      const stall = stalls.find((f) => f.times > 0 && f.match.test(url));
+      if (stall) {
+        stall.times--;
+        stalled.push(new Promise<void>((r) => res.on('close', () => r())));
+        stalledRes.push(res);
+        return;
+      }
       const failure = failures.find((f) => f.times > 0 && f.match.test(url));
       if (failure) {
         failure.times--;
@@ -70,7 +84,12 @@ export async function startConnector(): Promise<Connector> {
     url: `http://127.0.0.1:${port}/`,
     calls,
     failNext: (match, status, times = 1, headers = {}) => failures.push({ match, status, times, headers }),
-    stop: () => new Promise((r) => server.close(() => r())),
+    stallNext: (match, times = 1) => stalls.push({ match, times }),
+    stalledDropped: async () => void (await Promise.all(stalled)),
+    stop: () => {
+      for (const res of stalledRes.splice(0)) res.destroy();
+      return new Promise((r) => server.close(() => r()));
+    },
   };
 }
 
