@@ -35,6 +35,7 @@ import { isInsertedCard, searchKnownIssues } from './messageExtension.js';
 import { fileFetcher, incomingFiles } from './incomingFiles.js';
 import type { ConnectorClient } from './adapter.js';
 import { type MemberProfile, pipelineMember } from './connectorSender.js';
+import { ProfileLookups } from './profiles.js';
 
 export interface BotDeps {
   outage: OutageService;
@@ -59,8 +60,9 @@ export interface BotDeps {
 
 /**
  * The Teams profile only prefills the contact's e-mail, which the user can type. A lookup that
- * Teams leaves unanswered must not hold "report outage" (or "submit incident", or the incident
- * form) past this: without a limit the turn waited as long as the connection stayed open.
+ * Teams leaves unanswered must not hold a turn that waits for it (the outage report's contact
+ * card, "submit incident", the incident form) past this: without a limit the turn waited as long
+ * as the connection stayed open. "report outage" itself does not wait (bot/profiles.ts).
  */
 export const PROFILE_WAIT_MS = 2_000;
 
@@ -81,13 +83,13 @@ interface ActionRoute {
 export class SupportBot extends TeamsActivityHandler {
   private readonly log: Logger;
   private readonly plans: PlanViews;
-  private readonly profileWaitMs: number;
+  private readonly profiles: ProfileLookups;
 
   constructor(private readonly deps: BotDeps) {
     super();
     this.log = deps.logger.child({ module: 'bot' });
     this.plans = new PlanViews(deps.plans);
-    this.profileWaitMs = deps.profileWaitMs ?? PROFILE_WAIT_MS;
+    this.profiles = new ProfileLookups({ lookup: memberOf, waitMs: deps.profileWaitMs ?? PROFILE_WAIT_MS, log: this.log });
     this.onConversationUpdate(async (context, next) => {
       await this.rememberConversation(context);
       await next();
@@ -134,7 +136,7 @@ export class SupportBot extends TeamsActivityHandler {
     // Screenshots and logs for an incident draft arrive as ordinary messages with files.
     const files = incomingFiles(context.activity);
     if (files.length > 0) {
-      const user = await userOf(context, false, this.log);
+      const user = userOf(context);
       const view = user
         ? await deps.newIncident.addFiles(user, conversationOf(context.activity), files, fileFetcher(context, this.log), incidentOrigin(context))
         : messageView('Who are you?', "Teams didn't tell me who you are, so I can't add your files.");
@@ -151,7 +153,7 @@ export class SupportBot extends TeamsActivityHandler {
     let view: View;
     switch (intent.kind) {
       case 'newIncident': {
-        const user = await userOf(context, this.profileWaitMs, this.log);
+        const user = await this.userWithProfile(context);
         view = user
           ? await deps.newIncident.start(user, conversationOf(context.activity), incidentOrigin(context))
           : messageView('Who are you?', "Teams didn't tell me who you are, so I can't check your projects.");
@@ -161,7 +163,9 @@ export class SupportBot extends TeamsActivityHandler {
         view = incidentFormOpenView();
         break;
       case 'outage': {
-        const user = await userOf(context, this.profileWaitMs, this.log);
+        // The profile only prefills the contact card, two cards later: asked for now, not waited for.
+        const user = userOf(context);
+        if (user) this.profiles.start(context);
         view = user
           ? await deps.outage.start(user, conversationOf(context.activity))
           : messageView('Who are you?', "Teams didn't tell me who you are, so I can't check your projects.");
@@ -169,14 +173,14 @@ export class SupportBot extends TeamsActivityHandler {
       }
       case 'status':
       case 'myTickets': {
-        const user = await userOf(context, false, this.log);
+        const user = userOf(context);
         if (!user) view = messageView('Who are you?', "Teams didn't tell me who you are.");
         else view = intent.kind === 'status' ? await deps.desk.status(user, intent.ticketId) : await deps.desk.myTickets(user);
         break;
       }
       case 'myIncidents':
       case 'incidents': {
-        const user = await userOf(context, false, this.log);
+        const user = userOf(context);
         view = user
           ? await deps.incidents.list(user, intent.kind === 'myIncidents' ? 'mine' : 'project')
           : messageView('Who are you?', "Teams didn't tell me who you are, so I can't list your incidents.");
@@ -189,7 +193,7 @@ export class SupportBot extends TeamsActivityHandler {
       case 'addContract':
       case 'addSoftwareAssurance':
       case 'organization': {
-        const user = await userOf(context, false, this.log);
+        const user = userOf(context);
         view = user
           ? await this.plans.onIntent(user, intent.kind)
           : messageView('Who are you?', "Teams didn't tell me who you are, so I can't show your support plans.");
@@ -208,13 +212,13 @@ export class SupportBot extends TeamsActivityHandler {
    */
   protected override async handleTeamsTaskModuleFetch(context: TurnContext, request: TaskModuleRequest): Promise<TaskModuleResponse> {
     if (isFilesFetch(request) && this.deps.ticketFiles)
-      return this.deps.ticketFiles.fetch(await userOf(context, false, this.log), conversationOf(context.activity), request);
-    return this.deps.dialogs.fetch(await userOf(context, this.profileWaitMs, this.log), conversationOf(context.activity), request);
+      return this.deps.ticketFiles.fetch(userOf(context), conversationOf(context.activity), request);
+    return this.deps.dialogs.fetch(await this.userWithProfile(context), conversationOf(context.activity), request);
   }
 
   /** What the dialog page sent with dialog.url.submit. */
   protected override async handleTeamsTaskModuleSubmit(context: TurnContext, request: TaskModuleRequest): Promise<TaskModuleResponse> {
-    return this.deps.dialogs.submit(context, await userOf(context, false, this.log), conversationOf(context.activity), request);
+    return this.deps.dialogs.submit(context, userOf(context), conversationOf(context.activity), request);
   }
 
   /** The search message extension; it answers every request, a bad one with a message. */
@@ -230,6 +234,12 @@ export class SupportBot extends TeamsActivityHandler {
     }
   }
 
+  /** The acting user with the e-mail and name of the Teams profile, when Teams answers in time. */
+  private async userWithProfile(context: TurnContext): Promise<UserContext | undefined> {
+    const user = userOf(context);
+    return user && withProfile(user, await this.profiles.get(context));
+  }
+
   /**
    * Card actions by verb prefix (`<flow>.<step>`): each flow's closed set of actions is parsed with
    * its own zod union, and an unknown verb or bad data gets a clear card, never an error.
@@ -238,9 +248,13 @@ export class SupportBot extends TeamsActivityHandler {
     {
       prefix: 'outage.',
       schema: OutageAction,
-      run: (user, action, context) => {
+      run: async (user, action, context) => {
         const activityId = context.activity.replyToId;
-        return this.deps.outage.act(user, action as OutageAction, activityId ? { activityId } : {});
+        // The contact card (details -> contact, or the incident a situation not listed becomes) is
+        // prefilled from the profile asked for at "report outage".
+        const { verb } = action as OutageAction;
+        const who = verb === 'outage.details' || verb === 'outage.notListed' ? withProfile(user, await this.profiles.get(context)) : user;
+        return this.deps.outage.act(who, action as OutageAction, activityId ? { activityId } : {});
       },
       retry: 'type “report outage” to carry on where you left off',
     },
@@ -270,7 +284,7 @@ export class SupportBot extends TeamsActivityHandler {
   ];
 
   private async handleAction(context: TurnContext, action: { verb?: unknown; data?: unknown }): Promise<View> {
-    const user = await userOf(context, false, this.log);
+    const user = userOf(context);
     if (!user) return messageView('Who are you?', "Teams didn't tell me who you are, so I can't continue.");
     const raw = { verb: action.verb, data: action.data ?? {} };
     const verb = typeof action.verb === 'string' ? action.verb : undefined;
@@ -370,30 +384,21 @@ async function memberOf(context: TurnContext, userId: string, waitMs: number): P
   }
 }
 
-/**
- * The acting user, or undefined when Teams sent no Azure AD identity (e.g. a non-Teams channel).
- * With `profileWaitMs`, the Teams profile's e-mail and name are added when Teams answers in time.
- */
-async function userOf(context: TurnContext, profileWaitMs: number | false, log: Logger): Promise<UserContext | undefined> {
+/** The acting user, or undefined when Teams sent no Azure AD identity (e.g. a non-Teams channel). */
+function userOf(context: TurnContext): UserContext | undefined {
   const a = context.activity;
   const tenantId = tenantOf(a);
   if (!a.from?.aadObjectId || !tenantId) return undefined;
-  const user: UserContext = {
+  return {
     aadObjectId: a.from.aadObjectId.toLowerCase(),
     tenantId: tenantId.toLowerCase(),
     name: a.from.name ?? 'Unknown user',
     ...(a.localTimezone ? { timeZone: a.localTimezone } : {}),
   };
-  if (profileWaitMs !== false) {
-    // The Teams profile prefills the contact card; without it the user simply types the e-mail.
-    try {
-      const member = await memberOf(context, a.from.id, profileWaitMs);
-      const email = member.email ?? member.userPrincipalName;
-      if (email) user.email = email;
-      if (member.name) user.name = member.name;
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'could not read the Teams profile; contact not prefilled');
-    }
-  }
-  return user;
+}
+
+/** The user with the profile's e-mail and name; without a profile the user simply types the e-mail. */
+function withProfile(user: UserContext, member: MemberProfile | undefined): UserContext {
+  const email = member?.email ?? member?.userPrincipalName;
+  return { ...user, ...(email ? { email } : {}), ...(member?.name ? { name: member.name } : {}) };
 }

@@ -63,6 +63,8 @@ export interface FlowContext {
   targets: OutageTarget[];
   scenarios: OutageScenario[];
   now: Date;
+  /** The acting user's e-mail from their Teams profile, when known: it prefills the contact. */
+  profileEmail?: string;
 }
 
 export type Effect = { type: 'submitTicket' };
@@ -159,7 +161,13 @@ export function advance(draft: OutageDraft, action: OutageAction, ctx: FlowConte
       return go('notListed');
     case 'outage.details': {
       keep();
-      return go('contact', validateDetails(next));
+      const t = go('contact', validateDetails(next));
+      // The profile may have arrived after the draft was started: an empty e-mail takes it.
+      if (next.step === 'contact' && ctx.profileEmail) {
+        if (next.contact.email.trim() === '') next.contact = { ...next.contact, email: ctx.profileEmail };
+        if (!next.reporter.email) next.reporter = { ...next.reporter, email: ctx.profileEmail };
+      }
+      return t;
     }
     case 'outage.contact': {
       keep();

@@ -200,7 +200,8 @@ export class IncidentService {
           ...(outage.environmentId ? { environmentId: outage.environmentId } : {}),
           title: outage.title,
           details: outage.details,
-          contact: outage.contact,
+          // The profile may have come after the outage draft was started: an empty e-mail takes it.
+          contact: outage.contact.email.trim() === '' && user.email ? { ...outage.contact, email: user.email } : outage.contact,
           fromOutage: outage.id,
         };
         const draft = startIncidentDraft(id, user, outage.conversation, found.ctx, outage.timeZone, prefill);

@@ -51,7 +51,12 @@ export class OutageService {
     const eligibility = outageEligibility(this.deps.directory, user, orgId);
     return {
       eligibility,
-      ctx: { targets: eligibility.targets, scenarios: this.deps.directory.outageScenarios, now: this.deps.clock.now() },
+      ctx: {
+        targets: eligibility.targets,
+        scenarios: this.deps.directory.outageScenarios,
+        now: this.deps.clock.now(),
+        ...(user.email ? { profileEmail: user.email } : {}),
+      },
     };
   }
 

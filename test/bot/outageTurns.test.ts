@@ -113,9 +113,13 @@ describe('outage report over HTTP', () => {
       `/v3/conversations/${encodeURIComponent(chat.id)}/members/user-id-0`,
       `/v3/conversations/${encodeURIComponent('19:team@thread.tacv2')}/members/user-id-0`,
     ]);
-    // No profile (the lookup fails): the contact is left for the user to type.
-    connector.failNext(/\/members\//, 404);
-    card = await toContact(personal());
+    // No profile (every lookup fails): the contact is left for the user to type.
+    connector.failNext(/\/members\//, 404, Number.POSITIVE_INFINITY);
+    try {
+      card = await toContact(personal());
+    } finally {
+      connector.heal();
+    }
     expect(cardText(card)).to.include('[E-mail=]');
     expect(cardText(card)).to.include('[Name=Alex Wilber]');
   });
@@ -124,7 +128,7 @@ describe('outage report over HTTP', () => {
     const log = recordingLogger();
     const slow = await startBot({ clock, logger: log.logger, profileWaitMs: 200 });
     try {
-      connector.stallNext(/\/members\//);
+      connector.stallNext(/\/members\//, Number.POSITIVE_INFINITY);
       const conv = personal();
       let card = await say(ALEX, conv, 'report outage', slow);
       expect(cardText(card)).to.include('A production outage is one or more system-wide issues');
@@ -134,10 +138,12 @@ describe('outage report over HTTP', () => {
       expect(cardText(card)).to.include('[Name=Alex Wilber]'); // from the activity itself
       expect(log.text()).to.include('could not read the Teams profile; contact not prefilled').and.include('no answer in 200 ms');
       await connector.stalledDropped(); // the bot gave up on the request, not only on its answer
+      connector.heal();
       // The next lookup is answered again, and prefills as before.
       card = await toContactOn(personal(), slow);
       expect(cardText(card)).to.include('[E-mail=alexw@example.com]');
     } finally {
+      connector.heal();
       await slow.stop();
       removeDir(slow.dataDir);
     }

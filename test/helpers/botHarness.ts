@@ -25,6 +25,8 @@ export interface Connector {
   failNext(match: RegExp, status: number, times?: number, headers?: Record<string, string>): void;
   /** Never answer the next calls matching `match` (until stop): a service that hangs. */
   stallNext(match: RegExp, times?: number): void;
+  /** Answer normally again: drops what failNext and stallNext still had to do. */
+  heal(): void;
   /** Resolves once every stalled call's client has given up on it (closed its connection). */
   stalledDropped(): Promise<void>;
   stop(): Promise<void>;
@@ -86,6 +88,10 @@ export async function startConnector(): Promise<Connector> {
     failNext: (match, status, times = 1, headers = {}) => failures.push({ match, status, times, headers }),
     stallNext: (match, times = 1) => stalls.push({ match, times }),
     stalledDropped: async () => void (await Promise.all(stalled)),
+    heal: () => {
+      failures.splice(0);
+      stalls.splice(0);
+    },
     stop: () => {
       for (const res of stalledRes.splice(0)) res.destroy();
       return new Promise((r) => server.close(() => r()));
