@@ -1,4 +1,4 @@
-import type { TurnContext } from 'botbuilder';
+import type { Activity, TurnContext } from 'botbuilder';
 import type { Logger } from '../src/logger.js';
 import type { MemberProfile } from './connectorSender.js';
 
@@ -71,11 +71,16 @@ export class ProfileLookups {
   }
 }
 
-/** Who asks, and where: the profile is asked of the team in a team's channel, else of the conversation. */
+/** Where a member's profile is asked for, as TeamsInfo.getMember asks: of the team in a team's channel, else of the conversation. */
+export function memberScope(activity: Partial<Activity>): string | undefined {
+  const team = (activity.channelData as { team?: { id?: unknown } } | undefined)?.team;
+  return typeof team?.id === 'string' ? team.id : activity.conversation?.id;
+}
+
+/** Who asks, and where. */
 function keyOf(context: TurnContext): string | undefined {
   const a = context.activity;
-  const team = (a.channelData as { team?: { id?: unknown } } | undefined)?.team;
-  const where = typeof team?.id === 'string' ? team.id : a.conversation?.id;
+  const where = memberScope(a);
   if (!a.from?.id || !where) return undefined;
   return JSON.stringify([a.conversation?.tenantId ?? '', a.from.id, where]);
 }

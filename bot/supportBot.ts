@@ -35,7 +35,7 @@ import { isInsertedCard, searchKnownIssues } from './messageExtension.js';
 import { fileFetcher, incomingFiles } from './incomingFiles.js';
 import type { ConnectorClient } from './adapter.js';
 import { type MemberProfile, pipelineMember } from './connectorSender.js';
-import { ProfileLookups } from './profiles.js';
+import { memberScope, ProfileLookups } from './profiles.js';
 
 export interface BotDeps {
   outage: OutageService;
@@ -364,8 +364,7 @@ async function memberOf(context: TurnContext, userId: string, waitMs: number): P
   const a = context.activity;
   const client = context.turnState.get<ConnectorClient | undefined>(context.adapter.ConnectorClientKey);
   const read = client && a.serviceUrl ? pipelineMember(client, a.serviceUrl) : undefined;
-  const team = (a.channelData as { team?: { id?: unknown } } | undefined)?.team;
-  const conversationId = typeof team?.id === 'string' ? team.id : a.conversation?.id;
+  const conversationId = memberScope(a);
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -376,7 +375,7 @@ async function memberOf(context: TurnContext, userId: string, waitMs: number): P
     }, waitMs);
   });
   try {
-    // TeamsInfo says why it can't when there is no user or conversation to ask about.
+    // Without the pipeline (or a user or conversation to ask about, which TeamsInfo then names).
     const lookup = read && userId && conversationId ? read(conversationId, userId, controller.signal) : TeamsInfo.getMember(context, userId);
     return await Promise.race([lookup, timeout]);
   } finally {
