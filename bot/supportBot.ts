@@ -153,7 +153,9 @@ export class SupportBot extends TeamsActivityHandler {
     let view: View;
     switch (intent.kind) {
       case 'newIncident': {
-        const user = await this.userWithProfile(context);
+        // As for an outage: the profile prefills the contact card, asked for now, not waited for.
+        const user = userOf(context);
+        if (user) this.profiles.start(context);
         view = user
           ? await deps.newIncident.start(user, conversationOf(context.activity), incidentOrigin(context))
           : messageView('Who are you?', "Teams didn't tell me who you are, so I can't check your projects.");
@@ -261,7 +263,11 @@ export class SupportBot extends TeamsActivityHandler {
     {
       prefix: 'incident.',
       schema: IncidentAction,
-      run: (user, action, context) => this.deps.newIncident.act(user, action as IncidentAction, incidentOrigin(context)),
+      run: async (user, action, context) => {
+        // Screenshots -> contact shows the contact card, prefilled from the profile asked for at the start.
+        const who = (action as IncidentAction).verb === 'incident.screenshots' ? withProfile(user, await this.profiles.get(context)) : user;
+        return this.deps.newIncident.act(who, action as IncidentAction, incidentOrigin(context));
+      },
       retry: 'type “submit incident” to carry on where you left off',
     },
     { prefix: 'desk.', schema: DeskAction, run: (user, action) => this.deps.desk.act(user, action as DeskAction), retry: 'nothing was changed' },

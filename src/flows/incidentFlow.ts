@@ -96,6 +96,8 @@ export interface IncidentFlowContext {
   /** A knowledge-base entry by id, for "This solved my problem". */
   knownIssue(id: string): { id: string; kbNumber: string; title: string; link: string } | undefined;
   now: Date;
+  /** The acting user's e-mail from their Teams profile, when known: it prefills the contact. */
+  profileEmail?: string;
 }
 
 // Card inputs arrive as strings (or not at all when left empty); lengths are capped here so a
@@ -300,8 +302,15 @@ export function advanceIncident(
       keep();
       return go('screenshots', validateDescribe(next, projectOf(next, ctx)));
     }
-    case 'incident.screenshots':
-      return go('contact');
+    case 'incident.screenshots': {
+      const t = go('contact');
+      // The profile may have arrived after the draft was started: an empty e-mail takes it.
+      if (ctx.profileEmail) {
+        if (next.contact.email.trim() === '') next.contact.email = ctx.profileEmail;
+        if (!next.reporter.email) next.reporter = { ...next.reporter, email: ctx.profileEmail };
+      }
+      return t;
+    }
     case 'incident.contact': {
       keep();
       return go('contract', validateIncidentContact(next.contact));

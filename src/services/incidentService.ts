@@ -665,6 +665,7 @@ export class IncidentService {
         return e && { id: e.id, kbNumber: e.kbNumber, title: e.title, link: e.link };
       },
       now: clock.now(),
+      ...(user.email ? { profileEmail: user.email } : {}),
     };
     return { ctx: draft ? await this.withContracts(user, base, draft) : base };
   }
