@@ -57,14 +57,13 @@ export class ProfileLookups {
     const found = this.entries.get(key);
     if (found && now - found.at < this.keepMs) return found.profile;
     if (found) this.entries.delete(key);
-    const profile = this.options.lookup(context, context.activity.from.id, this.options.waitMs).then(
-      (p) => p,
-      (err: unknown) => {
+    const profile: Promise<MemberProfile | undefined> = this.options
+      .lookup(context, context.activity.from.id, this.options.waitMs)
+      .catch((err: unknown) => {
         if (this.entries.get(key)?.profile === profile) this.entries.delete(key); // ask again next time
         this.options.log.warn({ err: (err as Error).message }, 'could not read the Teams profile; contact not prefilled');
         return undefined;
-      },
-    );
+      });
     this.entries.set(key, { at: now, profile });
     while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
     return profile;

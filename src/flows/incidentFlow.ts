@@ -3,7 +3,7 @@ import type { IssueCategory } from '../directory.js';
 import type { TicketAttachment } from '../domain/ticket.js';
 import type { ConversationContext, UserContext } from '../domain/user.js';
 import type { UsablePlan } from '../plans/entitlements.js';
-import { validateContact } from './outageFlow.js';
+import { validateContact, withProfileEmail } from './outageFlow.js';
 
 // Submit an incident (SPEC §3) as a pure state machine, built like the outage flow: advance()
 // takes a draft and a card action and returns the next draft, per-field errors and the effects
@@ -304,12 +304,7 @@ export function advanceIncident(
     }
     case 'incident.screenshots': {
       const t = go('contact');
-      // The profile may have arrived after the draft was started: an empty e-mail takes it.
-      if (ctx.profileEmail) {
-        if (next.contact.email.trim() === '') next.contact.email = ctx.profileEmail;
-        if (!next.reporter.email) next.reporter = { ...next.reporter, email: ctx.profileEmail };
-      }
-      return t;
+      return { ...t, draft: withProfileEmail(t.draft, ctx.profileEmail) }; // it may have come after the start
     }
     case 'incident.contact': {
       keep();

@@ -162,12 +162,8 @@ export function advance(draft: OutageDraft, action: OutageAction, ctx: FlowConte
     case 'outage.details': {
       keep();
       const t = go('contact', validateDetails(next));
-      // The profile may have arrived after the draft was started: an empty e-mail takes it.
-      if (next.step === 'contact' && ctx.profileEmail) {
-        if (next.contact.email.trim() === '') next.contact = { ...next.contact, email: ctx.profileEmail };
-        if (!next.reporter.email) next.reporter = { ...next.reporter, email: ctx.profileEmail };
-      }
-      return t;
+      // The profile may have arrived after the draft was started.
+      return next.step === 'contact' ? { ...t, draft: withProfileEmail(next, ctx.profileEmail) } : t;
     }
     case 'outage.contact': {
       keep();
@@ -196,6 +192,19 @@ export function advance(draft: OutageDraft, action: OutageAction, ctx: FlowConte
     case 'outage.cancel':
       return go('cancelled');
   }
+}
+
+/**
+ * A draft once the Teams profile's e-mail is known (it may arrive after the draft was started): an
+ * empty contact e-mail takes it, and so does a reporter without one. An e-mail typed stays.
+ */
+export function withProfileEmail<T extends { contact: { email: string }; reporter: { email?: string } }>(d: T, email: string | undefined): T {
+  if (!email) return d;
+  return {
+    ...d,
+    contact: d.contact.email.trim() === '' ? { ...d.contact, email } : d.contact,
+    reporter: d.reporter.email ? d.reporter : { ...d.reporter, email },
+  };
 }
 
 export function validateDetails(d: Pick<OutageDraft, 'title' | 'details'>): Record<string, string> {

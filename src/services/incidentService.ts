@@ -42,7 +42,7 @@ import {
   type IncidentViewExtras,
   showsSuggestions,
 } from '../flows/incidentViews.js';
-import type { OutageDraft } from '../flows/outageFlow.js';
+import { type OutageDraft, withProfileEmail } from '../flows/outageFlow.js';
 import { messageView, type View } from '../flows/views.js';
 import type { Logger } from '../logger.js';
 import type { UsablePlan } from '../plans/entitlements.js';
@@ -200,8 +200,7 @@ export class IncidentService {
           ...(outage.environmentId ? { environmentId: outage.environmentId } : {}),
           title: outage.title,
           details: outage.details,
-          // The profile may have come after the outage draft was started: an empty e-mail takes it.
-          contact: outage.contact.email.trim() === '' && user.email ? { ...outage.contact, email: user.email } : outage.contact,
+          contact: withProfileEmail(outage, user.email).contact, // the profile may have come after the outage's start
           fromOutage: outage.id,
         };
         const draft = startIncidentDraft(id, user, outage.conversation, found.ctx, outage.timeZone, prefill);

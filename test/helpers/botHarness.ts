@@ -41,8 +41,7 @@ export async function startConnector(): Promise<Connector> {
   const calls: RecordedCall[] = [];
   const failures: { match: RegExp; status: number; times: number; headers: Record<string, string> }[] = [];
   const stalls: { match: RegExp; times: number }[] = [];
-  const stalled: Promise<void>[] = [];
-  const stalledRes: http.ServerResponse[] = [];
+  const stalled: { res: http.ServerResponse; closed: Promise<void> }[] = [];
   let counter = 0;
   const server = http.createServer((req, res) => {
     let raw = '';
@@ -54,8 +53,7 @@ export async function startConnector(): Promise<Connector> {
       const stall = stalls.find((f) => f.times > 0 && f.match.test(url));
       if (stall) {
         stall.times--;
-        stalled.push(new Promise<void>((r) => res.on('close', () => r())));
-        stalledRes.push(res);
+        stalled.push({ res, closed: new Promise<void>((r) => res.on('close', () => r())) });
         return;
       }
       const failure = failures.find((f) => f.times > 0 && f.match.test(url));
@@ -87,13 +85,13 @@ export async function startConnector(): Promise<Connector> {
     calls,
     failNext: (match, status, times = 1, headers = {}) => failures.push({ match, status, times, headers }),
     stallNext: (match, times = 1) => stalls.push({ match, times }),
-    stalledDropped: async () => void (await Promise.all(stalled)),
+    stalledDropped: async () => void (await Promise.all(stalled.map((s) => s.closed))),
     heal: () => {
       failures.splice(0);
       stalls.splice(0);
     },
     stop: () => {
-      for (const res of stalledRes.splice(0)) res.destroy();
+      for (const { res } of stalled.splice(0)) res.destroy();
       return new Promise((r) => server.close(() => r()));
     },
   };
